@@ -1,0 +1,24 @@
+// Small string helpers shared by the parsers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stcsim {
+
+std::string_view trim(std::string_view s);
+std::vector<std::string_view> split(std::string_view s, char sep);
+// Splits on runs of spaces and tabs.
+std::vector<std::string_view> split_ws(std::string_view s);
+
+// Whole-string parses: nullopt on any trailing garbage, sign where none is allowed, or overflow.
+std::optional<std::int64_t> parse_int(std::string_view s);
+std::optional<double> parse_double(std::string_view s);
+
+// "a, b and c" for error messages that list choices.
+std::string join(const std::vector<std::string>& items, std::string_view sep);
+
+}  // namespace stcsim
