@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include <fmt/format.h>
+
 namespace stcsim {
 
 std::string_view trim(std::string_view s) {
@@ -66,6 +68,18 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
     out += items[i];
   }
   return out;
+}
+
+}  // namespace stcsim
+
+namespace stcsim {
+
+std::string shortest_double(double v) {
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::string s = fmt::format("{:.{}g}", v, precision);
+    if (parse_double(s) == v) return s;
+  }
+  return fmt::format("{}", v);
 }
 
 }  // namespace stcsim

@@ -18,6 +18,9 @@ std::vector<std::string_view> split_ws(std::string_view s);
 std::optional<std::int64_t> parse_int(std::string_view s);
 std::optional<double> parse_double(std::string_view s);
 
+// The shortest decimal form of v that reads back to the same double ("0.75", not "0.75000000000000000").
+std::string shortest_double(double v);
+
 // "a, b and c" for error messages that list choices.
 std::string join(const std::vector<std::string>& items, std::string_view sep);
 

@@ -98,12 +98,6 @@ void SpecArgs::expect_keys(const std::vector<std::string>& known) const {
   }
 }
 
-std::string format_param(double v) {
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::string s = fmt::format("{:.{}g}", v, precision);
-    if (parse_double(s) == v) return s;
-  }
-  return fmt::format("{}", v);
-}
+std::string format_param(double v) { return shortest_double(v); }
 
 }  // namespace stcsim
