@@ -33,4 +33,40 @@ case_help() {
   done
 }
 
+case_prune_2_4() {
+  expect_ok "$STCSIM" prune --pattern 2:4 --rows 256 --cols 512 --json --out "$TMP/p"
+  contains "^density +0.5$"
+  contains "^index_bits_per_value +2$"
+  contains '"density": 0.5,'
+  for f in weights.npy mask.npy values.npy metadata.npy stats.json; do
+    [ -s "$TMP/p/$f" ] || fail "missing $f"
+  done
+  # Same seed, same bytes.
+  expect_ok "$STCSIM" prune --pattern 2:4 --rows 256 --cols 512 --out "$TMP/q"
+  cmp -s "$TMP/p/mask.npy" "$TMP/q/mask.npy" || fail "masks differ between identical runs"
+  cmp -s "$TMP/p/metadata.npy" "$TMP/q/metadata.npy" || fail "metadata differs between identical runs"
+}
+
+case_prune_npy() {
+  expect_ok "$STCSIM" prune --pattern 2:4 --rows 8 --cols 16 --seed 3 --out "$TMP/a"
+  # Pruning the weights it wrote out gives the same mask.
+  expect_ok "$STCSIM" prune --pattern 2:4 --npy "$TMP/a/weights.npy" --out "$TMP/b"
+  cmp -s "$TMP/a/mask.npy" "$TMP/b/mask.npy" || fail "mask from .npy differs"
+}
+
+case_prune_bad_input() {
+  expect_err "pattern '4:2': N must be in 1..M-1" "$STCSIM" prune --pattern 4:2 --rows 8 --cols 8
+  expect_err "pattern '0:4'" "$STCSIM" prune --pattern 0:4 --rows 8 --cols 8
+  expect_err "pattern '2:4:8:1'" "$STCSIM" prune --pattern 2:4:8:1 --rows 8 --cols 8
+  expect_err "unknown pattern 'bogus' \\(known: dense" "$STCSIM" prune --pattern bogus --rows 8 --cols 8
+  expect_err "--rows and --cols" "$STCSIM" prune --pattern 2:4
+  expect_err "either --npy or --rows" "$STCSIM" prune --pattern 2:4 --npy x.npy --rows 3 --cols 3
+  expect_err "missing.npy: cannot open" "$STCSIM" prune --pattern 2:4 --npy "$TMP/missing.npy"
+  expect_err "too large to prune in memory" "$STCSIM" prune --pattern 2:4 --rows 4000000000 --cols 4000000000
+  expect_err "--dtype: 'fp64'" "$STCSIM" prune --pattern 2:4 --rows 8 --cols 8 --dtype fp64
+  expect_err "unrecognised option|unrecognized option" "$STCSIM" prune --pattern 2:4 --rows 8 --cols 8 --bogus
+  echo "not a folder" > "$TMP/file"
+  expect_err "exists and is not a folder" "$STCSIM" prune --pattern 2:4 --rows 8 --cols 8 --out "$TMP/file"
+}
+
 "$CASE"
