@@ -75,10 +75,7 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
 namespace stcsim {
 
 std::string shortest_double(double v) {
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::string s = fmt::format("{:.{}g}", v, precision);
-    if (parse_double(s) == v) return s;
-  }
+  // fmt prints the shortest decimal that reads back to the same double (700 -> "700", 0.1 -> "0.1").
   return fmt::format("{}", v);
 }
 

@@ -93,7 +93,12 @@ YAML::Node YamlDoc::load_resolved(const std::string& path, std::vector<std::stri
 void YamlDoc::note_origin(const YAML::Node& n, const std::string& key_path, const std::string& file) {
   origin_[key_path] = Origin{file, n.Mark().is_null() ? 0 : n.Mark().line + 1};
   if (n.IsMap()) {
-    for (const auto& kv : n) note_origin(kv.second, key_path.empty() ? kv.first.Scalar() : key_path + "." + kv.first.Scalar(), file);
+    for (const auto& kv : n) {
+      const std::string sub = key_path.empty() ? kv.first.Scalar() : key_path + "." + kv.first.Scalar();
+      note_origin(kv.second, sub, file);
+      // A key's own line is that of its name, which is where a reader looks for it.
+      if (!kv.first.Mark().is_null()) origin_[sub].line = kv.first.Mark().line + 1;
+    }
   } else if (n.IsSequence()) {
     for (std::size_t i = 0; i < n.size(); ++i) note_origin(n[i], fmt::format("{}[{}]", key_path, i), file);
   }

@@ -105,17 +105,21 @@ void nm_pack(const Matrix& w, const Mask& mask, NmCompressed& out) {
 
 Mask nm_build_mask(const Matrix& w, int n, int m) {
   Mask mask(w.rows(), w.cols(), 0);
-  std::vector<int> order(static_cast<std::size_t>(m));
+  std::vector<float> mag(static_cast<std::size_t>(m));
   for (std::int64_t r = 0; r < w.rows(); ++r) {
     const float* row = w.row(r);
+    std::uint8_t* keep = mask.row(r);
     for (std::int64_t c0 = 0; c0 < w.cols(); c0 += m) {
       const int width = static_cast<int>(std::min<std::int64_t>(m, w.cols() - c0));
-      order.resize(static_cast<std::size_t>(width));
-      for (int j = 0; j < width; ++j) order[static_cast<std::size_t>(j)] = j;
-      // Largest magnitude first; the lower position wins a tie.
-      std::stable_sort(order.begin(), order.end(),
-                       [&](int a, int b) { return std::fabs(row[c0 + a]) > std::fabs(row[c0 + b]); });
-      for (int j = 0; j < std::min(n, width); ++j) mask.at(r, c0 + order[static_cast<std::size_t>(j)]) = 1;
+      for (int j = 0; j < width; ++j) mag[static_cast<std::size_t>(j)] = std::fabs(row[c0 + j]);
+      // n rounds of "largest not yet kept"; the strict > lets the lower position win a tie.
+      for (int round = 0; round < std::min(n, width); ++round) {
+        int best = -1;
+        for (int j = 0; j < width; ++j) {
+          if (!keep[c0 + j] && (best < 0 || mag[static_cast<std::size_t>(j)] > mag[static_cast<std::size_t>(best)])) best = j;
+        }
+        keep[c0 + best] = 1;
+      }
     }
   }
   return mask;

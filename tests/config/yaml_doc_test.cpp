@@ -43,7 +43,7 @@ TEST_CASE("include cycles and missing includes are refused", "[config][yaml]") {
   CHECK_THROWS_WITH(YamlDoc::load(q), Catch::Contains("nowhere.yaml' not found"));
 }
 
-TEST_CASE("--set replaces or adds a key and is named in errors", "[config][yaml]") {
+TEST_CASE("set overrides replace or add a key and are named in errors", "[config][yaml]") {
   YamlDoc doc = YamlDoc::parse("arch:\n  sms: 132\n  sm:\n    tc: 4\n", "t.yaml");
   doc.apply_set("arch.sm.tc=8");
   doc.apply_set("arch.new.deep=1");
@@ -52,6 +52,10 @@ TEST_CASE("--set replaces or adds a key and is named in errors", "[config][yaml]
   CHECK(doc.root()["arch"]["new"]["deep"].Scalar() == "1");
   CHECK(doc.root()["arch"]["list"].size() == 2);
   CHECK(doc.root()["arch"]["sms"].Scalar() == "132");
+  // Nested keys are located at their own line.
+  YamlDoc nested = YamlDoc::parse("a:\n  b:\n    c: 1\n    d: x\n", "n.yaml");
+  Section b = Section(nested, nested.root(), "").child("a").child("b");
+  CHECK_THROWS_WITH(b.get_int("d"), Catch::Contains("n.yaml:4: a.b.d: must be an integer"));
   doc.apply_set("arch.sms=0");
   Section arch = Section(doc, doc.root(), "").child("arch");
   CHECK_THROWS_WITH(arch.get_int("sms", {1, {}}), Catch::Contains("--set arch.sms=0: arch.sms: must be >= 1 (got 0)"));

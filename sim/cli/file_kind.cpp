@@ -1,0 +1,61 @@
+#include "cli/file_kind.h"
+
+#include <fmt/format.h>
+
+#include "common/checked.h"
+#include "common/error.h"
+#include "common/file_io.h"
+#include "common/strings.h"
+#include "config/machine_config.h"
+#include "config/yaml_doc.h"
+#include "sparsity/registry.h"
+#include "trace/trace_io.h"
+
+namespace stcsim::cli {
+
+FileKind detect_file_kind(const std::string& path) {
+  const std::string text = read_file(path);
+  // A trace's first meaningful line is its header.
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + pos, end - pos);
+    if (const auto h = line.find('#'); h != std::string_view::npos) line = line.substr(0, h);
+    line = trim(line);
+    pos = end + 1;
+    if (line.empty()) continue;
+    if (line.rfind("stcsim-trace", 0) == 0) return FileKind::trace;
+    break;
+  }
+  const YamlDoc doc = YamlDoc::parse(text, path);
+  if (doc.root()["layers"]) return FileKind::workload;
+  if (doc.root()["arch"] || doc.root()["kernel"] || doc.root()["energy"] || doc.root()["include"]) return FileKind::config;
+  throw ConfigError(path, "(document)",
+                    "not a trace (stcsim-trace header), a machine config (arch, kernel, energy) or a workload (layers)");
+}
+
+std::string validate_file(const std::string& path) {
+  switch (detect_file_kind(path)) {
+    case FileKind::trace: {
+      const Trace t = read_trace(path, builtin_registry());
+      std::uint64_t macs = 0;
+      for (const auto& g : t.ops) macs = checked_add(macs, g.dense_macs(), "trace MACs");
+      return fmt::format("trace: {} GEMM lines, {:.3f} dense GMACs", t.ops.size(), static_cast<double>(macs) * 1e-9);
+    }
+    case FileKind::config: {
+      validate_config_file(path);
+      const YamlDoc doc = YamlDoc::load(path);
+      std::vector<std::string> sections;
+      for (const char* s : {"arch", "kernel", "energy"}) {
+        if (doc.root()[s]) sections.emplace_back(s);
+      }
+      return fmt::format("config: {}", join(sections, ", "));
+    }
+    case FileKind::workload:
+      throw Error(fmt::format("{}: workloads are not checked by this build yet", path));
+  }
+  return {};
+}
+
+}  // namespace stcsim::cli

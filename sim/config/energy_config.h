@@ -1,0 +1,57 @@
+// Energy per action (the `energy` section), in picojoules, for a power model to multiply with the
+// event counts the simulation produces: MACs per data type (dense, and executed in sparse mode),
+// operand-selector selections, metadata bits, register-file, shared-memory, L2 and DRAM traffic, and
+// optional static power. The shipped values are estimates scaled from 45 nm figures; every number in
+// configs/energy/*.yaml carries its source.
+//
+// Left out: clock tree and control energy per instruction, interconnect (NoC) energy separate from
+// L2 access, data-dependent switching (zeros are charged like any value), and voltage/frequency
+// scaling with the clock.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "common/dtype.h"
+#include "config/yaml_doc.h"
+
+namespace stcsim {
+
+// energy.mac_pj.<dtype>
+struct MacEnergy {
+  double dense_pj = 0;   // one MAC with dense operands, pJ; required, >= 0
+  double sparse_pj = 0;  // one executed (kept) MAC in sparse mode, pJ, selection excluded; required, >= 0
+
+  bool operator==(const MacEnergy& o) const { return dense_pj == o.dense_pj && sparse_pj == o.sparse_pj; }
+  bool operator!=(const MacEnergy& o) const { return !(*this == o); }
+};
+
+// energy
+struct EnergyConfig {
+  std::string name;                   // label for reports, e.g. "4 nm estimate"; required
+  std::map<DType, MacEnergy> mac_pj;  // per data type; at least one; must cover every type the arch has
+  double operand_select_pj = 0;       // one operand-selector selection (routing one B element), pJ; required
+  // Reading one metadata bit from the register file, pJ; required. Metadata reads are charged here
+  // only, not again as register-file reads.
+  double metadata_pj_per_bit = 0;
+  double register_read_pj_per_32b = 0;   // one 32-bit register read (one lane), pJ; required
+  double register_write_pj_per_32b = 0;  // one 32-bit register write, pJ; required
+  double smem_read_pj_per_byte = 0;      // shared memory read, pJ per byte; required
+  double smem_write_pj_per_byte = 0;     // shared memory write, pJ per byte; required
+  double l2_pj_per_byte = 0;             // L2 access (read or write), pJ per byte; required
+  double dram_pj_per_byte = 0;           // DRAM access (read or write), pJ per byte; required
+  double static_w_per_sm = 0;            // leakage and static power per SM, W; default 0 (not modelled)
+  double static_w_chip = 0;              // static power outside the SMs (L2, memory PHY, ...), W; default 0
+
+  std::optional<MacEnergy> mac(DType t) const;
+
+  static EnergyConfig from_yaml(Section& s);
+  YAML::Node to_yaml() const;
+  bool operator==(const EnergyConfig& o) const;
+  bool operator!=(const EnergyConfig& o) const { return !(*this == o); }
+};
+
+}  // namespace stcsim
