@@ -104,7 +104,7 @@ TEST_CASE("every file under configs/ validates, and whole machines load", "[conf
 }
 
 TEST_CASE("computed peaks of the shipped GPUs are within 2% of the datasheets", "[config][machine]") {
-  // HARDWARE.md: peak TFLOP/s (TOPS for int8), dense and 2:4 (1:2 for tf32). 0 = the GPU lacks it.
+  // NVIDIA datasheets: peak TFLOP/s (TOPS for int8), dense and 2:4 (1:2 for tf32). 0 = the GPU lacks it.
   struct Peak {
     DType t;
     double dense;
