@@ -69,4 +69,52 @@ case_prune_bad_input() {
   expect_err "exists and is not a folder" "$STCSIM" prune --pattern 2:4 --rows 8 --cols 8 --out "$TMP/file"
 }
 
+case_run_gemm() {
+  expect_ok "$STCSIM" run --config configs/a100.yaml --gemm 8192x8192x8192 --dtype bf16 --pattern 2:4 --set arch.clock_mhz=1200 --out "$TMP/r"
+  contains "A100"
+  contains "2:4 sparse tensor-core path"
+  contains "nothing was simulated"
+  [ -s "$TMP/r/config.yaml" ] && [ -s "$TMP/r/gemms.trace" ] || fail "run --out wrote nothing"
+  grep -q "clock_mhz: 1200" "$TMP/r/config.yaml" || fail "--set not in the resolved config"
+  # The resolved config and the GEMMs as run load back.
+  expect_ok "$STCSIM" run --config "$TMP/r/config.yaml" --trace "$TMP/r/gemms.trace"
+  expect_ok "$STCSIM" validate "$TMP/r/config.yaml" "$TMP/r/gemms.trace"
+  # Without --config the H100 machine is the default.
+  expect_ok "$STCSIM" run --gemm 1024x1024x1024
+  contains "H100"
+  # A pattern the hardware lacks runs dense on zeros, or is refused when the config says so.
+  expect_ok "$STCSIM" run --gemm 1024x1024x1024 --pattern 1:4
+  contains "run dense on explicit zeros"
+  expect_err "1:4 is not supported by H100.*unsupported_sparsity: error" "$STCSIM" run --gemm 1024x1024x1024 --pattern 1:4 --set arch.tensor_core.unsupported_sparsity=error
+}
+
+case_run_bad_input() {
+  expect_err "arch.bogus: unknown key" "$STCSIM" run --gemm 64x64x64 --set arch.bogus=1
+  expect_err "--set arch.sms=0: arch.sms: must be >= 1 \\(got 0\\)" "$STCSIM" run --gemm 64x64x64 --set arch.sms=0
+  expect_err "expected key.path=value" "$STCSIM" run --gemm 64x64x64 --set arch.sms
+  expect_err "nowhere.yaml: cannot open" "$STCSIM" run --config "$TMP/nowhere.yaml" --gemm 64x64x64
+  expect_err "nowhere.trace: cannot open" "$STCSIM" run --trace "$TMP/nowhere.trace"
+  expect_err "exactly one of --trace and --gemm" "$STCSIM" run
+  expect_err "--gemm: expected MxNxK" "$STCSIM" run --gemm 64x64
+  expect_err "--gemm: 'y' in '64xyx64' is not an integer" "$STCSIM" run --gemm 64xyx64
+  expect_err "overflows 64-bit sizes" "$STCSIM" run --gemm 2147483647x2147483647x2147483647
+  expect_err "--gemm: m: must be in 1.." "$STCSIM" run --gemm 0x64x64
+  expect_err "pattern 'tw\\(g=0" "$STCSIM" run --gemm 64x64x64 --pattern 'tw(g=0,sparsity=0.5)'
+  expect_err "gemm: fp8 is not supported by the tensor cores of V100" "$STCSIM" run --config configs/v100.yaml --gemm 64x64x64 --dtype fp8
+  printf 'stcsim-trace v1\nok 8 8 8 fp16 B 2:4 1\nbad 8 8 8 fp16 B 2:4 1.5\n' > "$TMP/bad.trace"
+  expect_err "bad.trace:3: count: '1.5' is not an integer" "$STCSIM" run --trace "$TMP/bad.trace"
+}
+
+case_validate() {
+  expect_ok "$STCSIM" validate configs/h100.yaml configs/arch/a100.yaml configs/energy/4nm.yaml
+  contains "^ok +configs/h100.yaml"
+  printf 'arch:\n  sms: 132\n  bogus: 1\n' > "$TMP/c.yaml"
+  expect_err "c.yaml:3: arch.bogus: unknown key|c.yaml:.*arch" "$STCSIM" validate "$TMP/c.yaml"
+  printf 'hello: 1\n' > "$TMP/h.yaml"
+  expect_err "h.yaml: \\(document\\): not a trace" "$STCSIM" validate "$TMP/h.yaml"
+  printf 'stcsim-trace v1\nl 1 1 1 fp16 B 4:2 1\n' > "$TMP/t.trace"
+  expect_err "t.trace:2: pattern: pattern '4:2'" "$STCSIM" validate "$TMP/t.trace"
+  expect_err "give at least one file" "$STCSIM" validate
+}
+
 "$CASE"
