@@ -10,6 +10,7 @@
 #include "config/yaml_doc.h"
 #include "sparsity/registry.h"
 #include "trace/trace_io.h"
+#include "workload/workload.h"
 
 namespace stcsim::cli {
 
@@ -52,8 +53,14 @@ std::string validate_file(const std::string& path) {
       }
       return fmt::format("config: {}", join(sections, ", "));
     }
-    case FileKind::workload:
-      throw Error(fmt::format("{}: workloads are not checked by this build yet", path));
+    case FileKind::workload: {
+      const Workload w = load_workload(path);
+      const Trace t = generate_trace(w, w.default_batch, w.default_seq, "dense");
+      const TraceTotals totals = trace_totals(t);
+      return fmt::format("workload {}: {} layers, {:.3f} dense GMACs at batch {}{}", w.name, w.layers.size(),
+                         static_cast<double>(totals.dense_macs) * 1e-9, w.default_batch,
+                         w.default_seq ? fmt::format(", seq {}", *w.default_seq) : std::string());
+    }
   }
   return {};
 }

@@ -5,10 +5,20 @@ namespace stcsim {
 
 void register_dense_pattern(PatternRegistry& reg);
 void register_nm_pattern(PatternRegistry& reg);
+void register_vnm_pattern(PatternRegistry& reg);
+void register_tw_pattern(PatternRegistry& reg);
+void register_tvw_pattern(PatternRegistry& reg);
+void register_block_pattern(PatternRegistry& reg);
+void register_unstructured_pattern(PatternRegistry& reg);
 
 void register_builtin_patterns(PatternRegistry& reg) {
   register_dense_pattern(reg);
   register_nm_pattern(reg);
+  register_vnm_pattern(reg);
+  register_tw_pattern(reg);
+  register_tvw_pattern(reg);
+  register_block_pattern(reg);
+  register_unstructured_pattern(reg);
 }
 
 }  // namespace stcsim

@@ -3,6 +3,7 @@
 // Every pattern keeps its structural parameters (N, M, V, G, ...) explicit: none is reduced to a density.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -30,6 +31,12 @@ class Pattern {
   // Builds a conforming mask keeping the largest magnitudes, meeting the pattern's sparsity exactly
   // where its granularity allows. Ties break toward the lower index, so masks are deterministic.
   virtual Mask build_mask(const Matrix& w) const = 0;
+
+  // How closely build_mask meets the nominal density on a rows x cols shape that the pattern's groups
+  // divide: the kept count lies strictly less than granularity() weights from nominal_density() *
+  // rows * cols. 1 for patterns that meet it exactly (a kept count is an integer); coarser for
+  // patterns that prune in units too big to hit every count (tw: one K-segment or one row).
+  virtual std::int64_t granularity(std::int64_t /*rows*/, std::int64_t /*cols*/) const { return 1; }
 
   // Throws MaskError, saying where and why, if `m` does not conform.
   virtual void check_mask(const Mask& m) const = 0;

@@ -117,4 +117,27 @@ case_validate() {
   expect_err "give at least one file" "$STCSIM" validate
 }
 
+case_trace() {
+  expect_ok "$STCSIM" trace workloads/bert-base.yaml --batch 32 --seq 128 -o "$TMP/b.trace"
+  contains "6 GEMM lines"
+  expect_ok "$STCSIM" validate "$TMP/b.trace"
+  # The shipped trace is what the command writes.
+  cmp -s "$TMP/b.trace" traces/bert-base_b32_s128.trace || fail "generated trace differs from the shipped one"
+  expect_ok "$STCSIM" trace workloads/resnet-50.yaml --batch 8 --pattern 'tvw(g=64,sparsity=0.5,n=2,m=4)' -o "$TMP/r.trace"
+  grep -q "tvw(g=64,sparsity=0.5,n=2,m=4)" "$TMP/r.trace" || fail "pattern not in the trace"
+  expect_ok "$STCSIM" run --trace "$TMP/r.trace"
+  contains "compacted tiles"
+}
+
+case_trace_bad_input() {
+  expect_err "-o" "$STCSIM" trace workloads/bert-base.yaml --batch 32 --seq 128
+  expect_err "takes no --seq" "$STCSIM" trace workloads/resnet-50.yaml --batch 32 --seq 128 -o "$TMP/x.trace"
+  expect_err "nowhere.yaml: cannot open" "$STCSIM" trace "$TMP/nowhere.yaml" --batch 1 -o "$TMP/x.trace"
+  expect_err "pattern '2:4:8:1'" "$STCSIM" trace workloads/bert-base.yaml --batch 1 --seq 8 --pattern 2:4:8:1 -o "$TMP/x.trace"
+  expect_err "seq" "$STCSIM" trace workloads/bert-base.yaml --batch 1 --seq 100000 -o "$TMP/x.trace"
+  printf 'name: w\ndescription: d\nsource: s\ndefaults: {batch: 1}\nlayers:\n  - {name: a, m: batch*zz, n: 4, k: 4, weights: B}\n' > "$TMP/w.yaml"
+  expect_err "w.yaml:6: layers\\[0\\]" "$STCSIM" trace "$TMP/w.yaml" --batch 1 -o "$TMP/x.trace"
+  [ ! -e "$TMP/x.trace" ] || fail "a failed trace command left a file"
+}
+
 "$CASE"
