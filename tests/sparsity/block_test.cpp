@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "support/sparsity_fixtures.h"
+
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -12,26 +14,9 @@
 #include "weights/generator.h"
 
 using namespace stcsim;
+using namespace stcsim::testing;
 
 namespace {
-
-std::string tmp_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / "stcsim_block_test" / name;
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
-
-Matrix matrix_of(std::int64_t rows, std::int64_t cols, std::initializer_list<float> vals) {
-  Matrix w(rows, cols);
-  std::copy(vals.begin(), vals.end(), w.data().begin());
-  return w;
-}
-
-Mask mask_of(std::int64_t rows, std::int64_t cols, std::initializer_list<std::uint8_t> vals) {
-  Mask m(rows, cols);
-  std::copy(vals.begin(), vals.end(), m.data().begin());
-  return m;
-}
 
 // Blocks of a mask that are kept (their first element; check_mask has made them whole).
 std::int64_t kept_blocks(const Mask& m, std::int64_t b) {
@@ -122,7 +107,7 @@ TEST_CASE("block prunes whole blocks, lowest sum |w| first, and stores BSR", "[s
   CHECK(p->decompress(*c) == apply_mask(w, mask));
   CHECK(c->details() == std::vector<std::pair<std::string, double>>{{"blocks_total", 6}, {"blocks_kept", 3}});
 
-  const std::string dir = tmp_dir("hand");
+  const std::string dir = tmp_dir("block", "hand");
   CHECK(c->save(dir) == std::vector<std::string>{"values.npy", "block_row_ptr.npy", "block_col_idx.npy"});
   CHECK(load_npy_matrix(dir + "/block_row_ptr.npy") == matrix_of(1, 3, {0, 2, 3}));
   CHECK(load_npy_matrix(dir + "/block_col_idx.npy") == matrix_of(1, 3, {1, 2, 0}));

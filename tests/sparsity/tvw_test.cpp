@@ -1,6 +1,8 @@
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
 
+#include "support/sparsity_fixtures.h"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -13,36 +15,11 @@
 #include "weights/generator.h"
 
 using namespace stcsim;
+using namespace stcsim::testing;
 
 namespace {
 
-std::string tmp_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / "stcsim_tvw_test" / name;
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
-
-Matrix matrix_of(std::int64_t rows, std::int64_t cols, std::initializer_list<float> vals) {
-  Matrix w(rows, cols);
-  std::copy(vals.begin(), vals.end(), w.data().begin());
-  return w;
-}
-
-Mask mask_of(std::int64_t rows, std::int64_t cols, std::initializer_list<std::uint8_t> vals) {
-  Mask m(rows, cols);
-  std::copy(vals.begin(), vals.end(), m.data().begin());
-  return m;
-}
-
 const TileCompressed& tiles_of(const Compressed& c) { return dynamic_cast<const TileCompressed&>(c); }
-
-double detail(const Compressed& c, const std::string& name) {
-  for (const auto& [k, v] : c.details()) {
-    if (k == name) return v;
-  }
-  FAIL("no detail " << name);
-  return 0.0;
-}
 
 // True if the rows [r0, r1) of `mask` keep at most n of every m consecutive positions of `ks`.
 bool nm_along(const Mask& mask, std::int64_t r0, std::int64_t r1, const std::vector<std::int32_t>& ks, int n, int m) {
@@ -287,7 +264,7 @@ TEST_CASE("tvw saves its arrays", "[sparsity][tvw]") {
   const auto p = builtin_registry().make("tvw(g=2,sparsity=0,n=1,m=2)");
   const Matrix w = matrix_of(2, 4, {1, 2, 3, 4, 8, 7, 6, 5});
   const auto c = p->compress(w, p->build_mask(w));
-  const std::string dir = tmp_dir("save");
+  const std::string dir = tmp_dir("tvw", "save");
   CHECK(c->save(dir) ==
         std::vector<std::string>{"tile_offsets.npy", "kept_rows.npy", "kept_k.npy", "values.npy", "metadata.npy"});
   CHECK(load_npy_matrix(dir + "/tile_offsets.npy") == matrix_of(1, 2, {0, 4}));

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "support/sparsity_fixtures.h"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -11,36 +13,11 @@
 #include "weights/generator.h"
 
 using namespace stcsim;
+using namespace stcsim::testing;
 
 namespace {
 
-std::string tmp_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / "stcsim_tw_test" / name;
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
-
-Matrix matrix_of(std::int64_t rows, std::int64_t cols, std::initializer_list<float> vals) {
-  Matrix w(rows, cols);
-  std::copy(vals.begin(), vals.end(), w.data().begin());
-  return w;
-}
-
-Mask mask_of(std::int64_t rows, std::int64_t cols, std::initializer_list<std::uint8_t> vals) {
-  Mask m(rows, cols);
-  std::copy(vals.begin(), vals.end(), m.data().begin());
-  return m;
-}
-
 const TileCompressed& tiles_of(const Compressed& c) { return dynamic_cast<const TileCompressed&>(c); }
-
-double detail(const Compressed& c, const std::string& name) {
-  for (const auto& [k, v] : c.details()) {
-    if (k == name) return v;
-  }
-  FAIL("no detail " << name);
-  return 0.0;
-}
 
 // 4 x 4, g = 2. Tile 0 (rows 0-1) K-segment means: k0 1, k1 8, k2 9, k3 0.5. Tile 1 (rows 2-3)
 // segment means 3.1 each. Row means: rows 0 and 1 4.625, row 2 6, row 3 0.2.
@@ -250,7 +227,7 @@ TEST_CASE("tw round-trips exactly on shapes g does not divide, metadata by its f
 TEST_CASE("tw saves its arrays", "[sparsity][tw]") {
   const auto p = builtin_registry().make("tw(g=2,sparsity=0.5)");
   const auto c = p->compress(kHand, p->build_mask(kHand));
-  const std::string dir = tmp_dir("save");
+  const std::string dir = tmp_dir("tw", "save");
   CHECK(c->save(dir) == std::vector<std::string>{"tile_offsets.npy", "kept_rows.npy", "kept_k.npy", "values.npy"});
   CHECK(load_npy_matrix(dir + "/tile_offsets.npy") == matrix_of(1, 3, {0, 2, 6}));
   CHECK(load_npy_matrix(dir + "/kept_rows.npy") == matrix_of(1, 3, {0, 1, 2}));

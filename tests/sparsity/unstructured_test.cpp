@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "support/sparsity_fixtures.h"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -11,26 +13,9 @@
 #include "weights/generator.h"
 
 using namespace stcsim;
+using namespace stcsim::testing;
 
 namespace {
-
-std::string tmp_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / "stcsim_unstructured_test" / name;
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
-
-Matrix matrix_of(std::int64_t rows, std::int64_t cols, std::initializer_list<float> vals) {
-  Matrix w(rows, cols);
-  std::copy(vals.begin(), vals.end(), w.data().begin());
-  return w;
-}
-
-Mask mask_of(std::int64_t rows, std::int64_t cols, std::initializer_list<std::uint8_t> vals) {
-  Mask m(rows, cols);
-  std::copy(vals.begin(), vals.end(), m.data().begin());
-  return m;
-}
 
 // True when no pruned |w| exceeds a kept one: the mask keeps the largest magnitudes.
 bool keeps_largest(const Matrix& w, const Mask& mask) {
@@ -85,7 +70,7 @@ TEST_CASE("unstructured keeps the largest magnitudes, ties at the lower index, a
   CHECK(c->details() == std::vector<std::pair<std::string, double>>{{"nnz", 4}});
   CHECK(p->decompress(*c) == apply_mask(w, mask));
 
-  const std::string dir = tmp_dir("hand");
+  const std::string dir = tmp_dir("unstructured", "hand");
   CHECK(c->save(dir) == std::vector<std::string>{"values.npy", "row_ptr.npy", "col_idx.npy"});
   CHECK(load_npy_matrix(dir + "/row_ptr.npy") == matrix_of(1, 3, {0, 3, 4}));
   CHECK(load_npy_matrix(dir + "/col_idx.npy") == matrix_of(1, 4, {0, 1, 2, 0}));

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "support/sparsity_fixtures.h"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -12,26 +14,9 @@
 #include "weights/generator.h"
 
 using namespace stcsim;
+using namespace stcsim::testing;
 
 namespace {
-
-std::string tmp_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / "stcsim_vnm_test" / name;
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
-
-Matrix matrix_of(std::int64_t rows, std::int64_t cols, std::initializer_list<float> vals) {
-  Matrix w(rows, cols);
-  std::copy(vals.begin(), vals.end(), w.data().begin());
-  return w;
-}
-
-Mask mask_of(std::int64_t rows, std::int64_t cols, std::initializer_list<std::uint8_t> vals) {
-  Mask m(rows, cols);
-  std::copy(vals.begin(), vals.end(), m.data().begin());
-  return m;
-}
 
 // The documented formula, written out independently of the layout code.
 std::uint64_t vnm_metadata_bytes(std::int64_t rows, std::int64_t cols, int v, int n, int m) {
@@ -120,7 +105,7 @@ TEST_CASE("V:N:M selects 2N columns per block, then N per row, and packs both in
   CHECK(c->metadata_bytes() == 2 * 4 + 3 * 4);
   CHECK(p->decompress(*c) == apply_mask(w, mask));
 
-  const std::string dir = tmp_dir("hand");
+  const std::string dir = tmp_dir("vnm", "hand");
   CHECK(c->save(dir) == std::vector<std::string>{"values.npy", "metadata.npy", "column_indices.npy"});
   // Block row 0 stores {0, 1} and {2, 3}: fields 0, 1, 2, 3 at 2 bits each = 0b11'10'01'00.
   // The layout takes its columns from the mask, not from build_mask's choice: row 2 keeps position 0
