@@ -58,6 +58,10 @@ case_prune_bad_input() {
   expect_err "pattern '4:2': N must be in 1..M-1" "$STCSIM" prune --pattern 4:2 --rows 8 --cols 8
   expect_err "pattern '0:4'" "$STCSIM" prune --pattern 0:4 --rows 8 --cols 8
   expect_err "pattern '2:4:8:1'" "$STCSIM" prune --pattern 2:4:8:1 --rows 8 --cols 8
+  expect_err "pattern 'tw\\(g=0,sparsity=0.5\\)': g" "$STCSIM" prune --pattern 'tw(g=0,sparsity=0.5)' --rows 8 --cols 8
+  expect_err "pattern 'unstructured\\(sparsity=1.5\\)': sparsity" "$STCSIM" prune --pattern 'unstructured(sparsity=1.5)' --rows 8 --cols 8
+  expect_err "pattern 'block\\(b=4\\)': missing parameter sparsity" "$STCSIM" prune --pattern 'block(b=4)' --rows 8 --cols 8
+  expect_err "unknown parameter 'x'" "$STCSIM" prune --pattern 'tw(g=4,sparsity=0.5,x=1)' --rows 8 --cols 8
   expect_err "unknown pattern 'bogus' \\(known: dense" "$STCSIM" prune --pattern bogus --rows 8 --cols 8
   expect_err "--rows and --cols" "$STCSIM" prune --pattern 2:4
   expect_err "either --npy or --rows" "$STCSIM" prune --pattern 2:4 --npy x.npy --rows 3 --cols 3
