@@ -1,0 +1,55 @@
+// Energy of a simulated run: event counts times the energy table (energy section), by component.
+#pragma once
+
+#include <cstdint>
+
+#include "common/dtype.h"
+#include "config/energy_config.h"
+
+namespace stcsim {
+
+// The events a run produced that cost energy. Register accesses are 32-bit lane accesses.
+struct EnergyCounts {
+  std::uint64_t dense_macs = 0;          // MACs executed in dense mode (explicit zeros included)
+  std::uint64_t sparse_macs = 0;         // MACs executed in sparse mode (kept products only)
+  std::uint64_t selections = 0;          // operand-selector selections
+  std::uint64_t metadata_bits = 0;       // metadata bits read
+  std::uint64_t register_reads = 0;
+  std::uint64_t register_writes = 0;
+  std::uint64_t smem_read_bytes = 0;
+  std::uint64_t smem_write_bytes = 0;
+  std::uint64_t l2_bytes = 0;
+  std::uint64_t dram_bytes = 0;
+
+  EnergyCounts& operator+=(const EnergyCounts& o);
+};
+
+// Joules per component.
+struct EnergyBreakdown {
+  double macs = 0;
+  double selector_metadata = 0;  // operand selections and metadata reads
+  double register_file = 0;
+  double shared_memory = 0;
+  double l2 = 0;
+  double dram = 0;
+  double static_energy = 0;
+
+  double total() const { return macs + selector_metadata + register_file + shared_memory + l2 + dram + static_energy; }
+  EnergyBreakdown& operator+=(const EnergyBreakdown& o);
+
+  template <class F>
+  void visit(F&& f) const {
+    f("macs", macs);
+    f("selector_metadata", selector_metadata);
+    f("register_file", register_file);
+    f("shared_memory", shared_memory);
+    f("l2", l2);
+    f("dram", dram);
+    f("static", static_energy);
+  }
+};
+
+// `seconds` of run time for static power over `sms` SMs. Throws Error if the table lacks the dtype.
+EnergyBreakdown compute_energy(const EnergyCounts& c, const EnergyConfig& e, DType t, double seconds, int sms);
+
+}  // namespace stcsim
