@@ -1,0 +1,75 @@
+// One row of results per trace line, and the files and tables made from them: results.csv (the
+// schema the CUDA backend writes too, so the two join on layer and pattern) and the printed report.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/dtype.h"
+#include "report/energy.h"
+
+namespace stcsim {
+
+struct LayerResult {
+  std::string layer;
+  std::int64_t m = 0, n = 0, k = 0;
+  DType dtype = DType::fp16;
+  std::string pattern;
+  std::int64_t count = 1;
+  std::string math_path;
+  std::uint64_t cycles = 0;     // of the whole line (all count copies)
+  double time_s = 0;            // cycles / clock
+  double tflops = 0;            // dense-equivalent: 2 m n k count / time
+  double tc_utilization = 0;    // tensor-core busy cycles / (tensor cores x cycles)
+  std::uint64_t dense_macs = 0; // m n k count
+  std::uint64_t executed_macs = 0;
+  std::uint64_t l2_bytes = 0;
+  std::uint64_t dram_bytes = 0;
+  // Where the SMs' cycles went, summed over SMs: busy on MMAs, waiting for memory, bound by register
+  // file or shared memory beyond the MMAs' own time, pipeline fill and drain, idle (no CTA).
+  std::uint64_t sm_mma_cycles = 0;
+  std::uint64_t sm_memory_stall_cycles = 0;
+  std::uint64_t sm_regfile_stall_cycles = 0;
+  std::uint64_t sm_smem_stall_cycles = 0;
+  std::uint64_t sm_pipeline_cycles = 0;
+  std::uint64_t sm_idle_cycles = 0;
+  EnergyBreakdown energy;
+
+  double energy_j() const { return energy.total(); }
+
+  // Each column once, in CSV order.
+  template <class F>
+  void visit(F&& f) const {
+    f("layer", layer);
+    f("m", m);
+    f("n", n);
+    f("k", k);
+    f("dtype", std::string(dtype_name(dtype)));
+    f("pattern", pattern);
+    f("count", count);
+    f("math_path", math_path);
+    f("cycles", cycles);
+    f("time_s", time_s);
+    f("tflops", tflops);
+    f("tc_utilization", tc_utilization);
+    f("energy_j", energy_j());
+    energy.visit([&](const char* name, double v) { f((std::string("energy_") + name + "_j").c_str(), v); });
+    f("dense_macs", dense_macs);
+    f("executed_macs", executed_macs);
+    f("l2_bytes", l2_bytes);
+    f("dram_bytes", dram_bytes);
+    f("sm_mma_cycles", sm_mma_cycles);
+    f("sm_memory_stall_cycles", sm_memory_stall_cycles);
+    f("sm_regfile_stall_cycles", sm_regfile_stall_cycles);
+    f("sm_smem_stall_cycles", sm_smem_stall_cycles);
+    f("sm_pipeline_cycles", sm_pipeline_cycles);
+    f("sm_idle_cycles", sm_idle_cycles);
+  }
+};
+
+// results.csv text: a header line, then one line per result; doubles in shortest round-trip form,
+// strings quoted where they hold a comma or a quote.
+std::string results_csv(const std::vector<LayerResult>& rows);
+
+}  // namespace stcsim
