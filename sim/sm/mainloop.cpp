@@ -1,0 +1,52 @@
+#include "sm/mainloop.h"
+
+#include <algorithm>
+
+#include "common/error.h"
+
+namespace stcsim {
+
+std::int64_t KBlockCost::cycles() const { return std::max({tensor_core, regfile, smem}); }
+
+Mainloop::Mainloop(std::int64_t start, std::int64_t k_blocks, int stages, std::int64_t drain)
+    : start_(start), k_blocks_(k_blocks), stages_(stages), drain_(drain), last_done_(start) {
+  if (k_blocks < 0 || stages < 1 || drain < 0) throw Error("main loop: k_blocks >= 0, stages >= 1 and drain >= 0 needed");
+  done_.assign(static_cast<std::size_t>(stages), start);
+}
+
+std::int64_t Mainloop::next_load_issue() const {
+  if (issued_ < stages_) return start_;
+  // The buffer of k-block (issued_ - stages) frees when its compute is done.
+  return std::max(start_, done_[static_cast<std::size_t>(issued_ % stages_)]);
+}
+
+std::int64_t Mainloop::load_arrived(std::int64_t arrival, const KBlockCost& cost, std::int64_t tc_free) {
+  if (!loads_left()) throw Error("main loop: more k-blocks arrived than the CTA has");
+  const std::int64_t ready = std::max(last_done_, tc_free);
+  const std::int64_t begin = std::max(arrival, ready);
+  const std::int64_t done = begin + cost.cycles();
+  stats_.memory_stall_cycles += static_cast<std::uint64_t>(begin - ready);
+  stats_.mma_cycles += static_cast<std::uint64_t>(cost.tensor_core);
+  const std::int64_t beyond = cost.cycles() - cost.tensor_core;
+  // The excess goes to whichever of the register file and shared memory set the k-block's length.
+  if (beyond > 0) {
+    if (cost.regfile >= cost.smem) {
+      stats_.regfile_stall_cycles += static_cast<std::uint64_t>(beyond);
+    } else {
+      stats_.smem_stall_cycles += static_cast<std::uint64_t>(beyond);
+    }
+  }
+  done_[static_cast<std::size_t>(issued_ % stages_)] = done;
+  last_done_ = done;
+  ++issued_;
+  ++stats_.k_blocks;
+  if (!loads_left()) stats_.pipeline_cycles += static_cast<std::uint64_t>(drain_);
+  return done;
+}
+
+std::int64_t Mainloop::finish() const {
+  if (k_blocks_ == 0) return start_;
+  return last_done_ + drain_;
+}
+
+}  // namespace stcsim
