@@ -122,9 +122,7 @@ bool plan_needs_operand(const GemmOp& g, const GemmMapping& map) {
 
 SparseOperand build_operand(const GemmOp& g, std::uint64_t seed, std::size_t line) {
   SparseOperand op;
-  // R x K as in the model's orientation (R = M without a sparse operand; GemmOp::sparse_shape gives N x K there).
-  const std::int64_t rows = g.sparse == Operand::B ? g.n : g.m;
-  const std::int64_t cols = g.k;
+  const auto [rows, cols] = g.sparse_shape();
   op.pattern = builtin_registry().make(g.sparse == Operand::none ? std::string("dense") : g.pattern);
   op.weights = generate_weights(rows, cols, derive_seed(seed, g.layer, line));
   op.mask = op.pattern->build_mask(op.weights);

@@ -24,7 +24,7 @@ std::optional<Operand> parse_operand(std::string_view s) {
 }
 
 std::pair<std::int64_t, std::int64_t> GemmOp::sparse_shape() const {
-  return sparse == Operand::A ? std::pair{m, k} : std::pair{n, k};
+  return sparse == Operand::B ? std::pair{n, k} : std::pair{m, k};
 }
 
 std::uint64_t GemmOp::dense_macs() const {

@@ -32,6 +32,7 @@ struct GemmOp {
   std::int64_t count = 1;
 
   // The sparse operand as the pattern sees it (rows x K): A -> M x K, B (K x N) seen transposed -> N x K.
+  // Without a sparse operand, M x K: the model's R = M orientation (docs/model.md).
   std::pair<std::int64_t, std::int64_t> sparse_shape() const;
   // Multiply-accumulates of all `count` GEMMs, dense; ShapeError if it overflows.
   std::uint64_t dense_macs() const;

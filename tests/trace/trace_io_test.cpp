@@ -34,6 +34,7 @@ TEST_CASE("a trace parses with comments, blank lines and tabs", "[trace]") {
   CHECK(g.sparse_shape() == std::pair<std::int64_t, std::int64_t>{2304, 768});
   CHECK(g.dense_macs() == 4096ULL * 2304 * 768 * 12);
   CHECK(t.ops[1].sparse == Operand::none);
+  CHECK(t.ops[1].sparse_shape() == std::pair<std::int64_t, std::int64_t>{128, 64});
 }
 
 TEST_CASE("the writer round-trips every field", "[trace]") {
