@@ -1,0 +1,116 @@
+#include "memory/memory_system.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "common/error.h"
+
+namespace stcsim {
+
+ByteRate dram_byte_rate(const GpuConfig& gpu) {
+  const DramConfig& d = gpu.dram;
+  if (!(d.bandwidth_gbps > 0) || !std::isfinite(d.bandwidth_gbps)) {
+    throw Error("memory: arch.dram.bandwidth_gbps must be > 0 (got " + std::to_string(d.bandwidth_gbps) + ")");
+  }
+  if (!(d.efficiency > 0) || d.efficiency > 1) {
+    throw Error("memory: arch.dram.efficiency must be in (0, 1] (got " + std::to_string(d.efficiency) + ")");
+  }
+  if (gpu.clock_mhz < 1) throw Error("memory: arch.clock_mhz must be >= 1 (got " + std::to_string(gpu.clock_mhz) + ")");
+  // bytes/cycle = (GB/s x 1e9) / (MHz x 1e6) = (kB/s) / (kHz): numerator in kB/s, denominator in kHz.
+  const double kb_per_s = d.bandwidth_gbps * d.efficiency * 1e6;
+  if (kb_per_s < 0.5 || kb_per_s > 1e18) {
+    throw Error("memory: arch.dram bandwidth x efficiency out of range (" + std::to_string(kb_per_s) + " kB/s)");
+  }
+  return ByteRate::exact(static_cast<std::uint64_t>(std::llround(kb_per_s)),
+                         static_cast<std::uint64_t>(gpu.clock_mhz) * 1000);
+}
+
+namespace {
+
+ByteRate l2_rate_of(const L2Config& c) {
+  if (c.bytes_per_clock < 1) {
+    throw Error("memory: arch.l2.bytes_per_clock must be >= 1 (got " + std::to_string(c.bytes_per_clock) + ")");
+  }
+  return ByteRate::exact(static_cast<std::uint64_t>(c.bytes_per_clock), 1);
+}
+
+int checked_sms(int sms) {
+  if (sms < 1) throw Error("memory: arch.sms must be >= 1 (got " + std::to_string(sms) + ")");
+  return sms;
+}
+
+}  // namespace
+
+MemorySystem::MemorySystem(const GpuConfig& gpu)
+    : sms_(checked_sms(gpu.sms)),
+      l2_(gpu.l2),
+      l2_link_(l2_rate_of(gpu.l2), 0),
+      dram_link_(dram_byte_rate(gpu), gpu.dram.latency_cycles) {}
+
+int MemorySystem::partition_of(int sm) const {
+  return static_cast<int>(std::int64_t{sm} * l2_.config().partitions / sms_);
+}
+
+void MemorySystem::check_request(std::int64_t now, int sm) const {
+  if (sm < 0 || sm >= sms_) {
+    throw Error("memory: SM " + std::to_string(sm) + " outside 0.." + std::to_string(sms_ - 1));
+  }
+  if (now < 0) throw Error("memory: request at negative cycle " + std::to_string(now));
+}
+
+std::int64_t MemorySystem::load(std::int64_t now, int sm, const std::vector<TileRequest>& tiles) {
+  check_request(now, sm);
+  for (const TileRequest& t : tiles) {
+    if (t.bytes < 0) throw Error("memory: tile " + to_string(t.key) + ": " + std::to_string(t.bytes) + " bytes");
+  }
+  const int part = partition_of(sm);
+  std::int64_t done = now;
+  for (const TileRequest& t : tiles) {
+    if (t.bytes == 0) continue;
+    const auto bytes = static_cast<std::uint64_t>(t.bytes);
+    const bool near = l2_.is_near(t.key, part);
+    (near ? stats_.near_accesses : stats_.far_accesses) += 1;
+    const L2Lookup r = l2_.lookup(t.key, t.bytes);
+    const std::int64_t via_l2 = l2_link_.serve(now, t.bytes) + l2_.latency(t.key, part);
+    std::int64_t arrival = via_l2;
+    if (r.hit) {
+      if (r.ready_at > via_l2) {  // the fill is still under way
+        stats_.pending_hits += 1;
+        arrival = r.ready_at;
+      }
+    } else {
+      const std::int64_t from_dram = dram_link_.serve(now, t.bytes);
+      dram_drained_at_ = std::max(dram_drained_at_, from_dram);
+      arrival = std::max(arrival, from_dram);
+      if (r.allocated) {
+        l2_.set_ready(t.key, arrival);
+        stats_.l2_fill_bytes += bytes;
+      }
+      stats_.dram_read_bytes += bytes;
+    }
+    stats_.l2_read_bytes += bytes;
+    stats_.load_tiles += 1;
+    done = std::max(done, arrival);
+  }
+  stats_.loads += 1;
+  stats_.load_cycles += static_cast<std::uint64_t>(done - now);
+  return done;
+}
+
+std::int64_t MemorySystem::store(std::int64_t now, int sm, const L2TileKey& key, std::int64_t bytes) {
+  check_request(now, sm);
+  if (bytes < 0) throw Error("memory: store of tile " + to_string(key) + ": " + std::to_string(bytes) + " bytes");
+  stats_.stores += 1;
+  if (bytes == 0) return now;
+  const int part = partition_of(sm);
+  (l2_.is_near(key, part) ? stats_.near_accesses : stats_.far_accesses) += 1;
+  const std::int64_t in_l2 = l2_link_.serve(now, bytes) + l2_.latency(key, part);
+  l2_.write(key, bytes, in_l2);
+  dram_drained_at_ = std::max(dram_drained_at_, dram_link_.serve(now, bytes));
+  stats_.l2_write_bytes += static_cast<std::uint64_t>(bytes);
+  stats_.dram_write_bytes += static_cast<std::uint64_t>(bytes);
+  return in_l2;
+}
+
+}  // namespace stcsim
