@@ -62,4 +62,11 @@ class ShapeError : public Error {
   using Error::Error;
 };
 
+// The configured hardware cannot run what is asked: a data type its tensor cores lack, an N:M pattern
+// without a sparse path where the config says to refuse it, a missing instruction path.
+class UnsupportedError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace stcsim

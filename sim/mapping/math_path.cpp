@@ -36,7 +36,7 @@ GemmMapping map_nm(const GemmOp& g, const MachineConfig& machine, int n, int m, 
     return out;
   }
   if (tc.unsupported_sparsity == UnsupportedSparsity::error) {
-    throw Error(fmt::format("{}: {} {}:{} is not supported by {} (arch.tensor_core.unsupported_sparsity: error)", g.layer,
+    throw UnsupportedError(fmt::format("{}: {} {}:{} is not supported by {} (arch.tensor_core.unsupported_sparsity: error)", g.layer,
                             dtype_name(g.dtype), n, m, machine.arch.name));
   }
   out.path = MathPath::dense_on_zeros;
@@ -49,7 +49,7 @@ GemmMapping map_nm(const GemmOp& g, const MachineConfig& machine, int n, int m, 
 
 GemmMapping map_gemm(const GemmOp& g, const MachineConfig& machine) {
   if (!machine.arch.tensor_core.dense_macs_per_clock(g.dtype)) {
-    throw Error(fmt::format("{}: {} is not supported by the tensor cores of {} (no arch.tensor_core.dtypes.{})", g.layer,
+    throw UnsupportedError(fmt::format("{}: {} is not supported by the tensor cores of {} (no arch.tensor_core.dtypes.{})", g.layer,
                             dtype_name(g.dtype), machine.arch.name, dtype_name(g.dtype)));
   }
   const auto p = builtin_registry().make(g.pattern);
