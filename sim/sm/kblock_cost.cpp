@@ -1,0 +1,57 @@
+#include "sm/kblock_cost.h"
+
+#include <algorithm>
+
+#include "common/checked.h"
+#include "common/error.h"
+
+namespace stcsim {
+
+KBlockCoster::KBlockCoster(const MachineConfig& machine, DType dtype, const GemmMapping& mapping)
+    : machine_(machine),
+      dtype_(dtype),
+      tc_(machine.arch.tensor_core, machine.kernel.instruction, TensorCore::cooperating_for(machine.kernel.instruction)),
+      rf_(machine.arch.sm.register_file) {
+  const KernelConfig& kc = machine.kernel;
+  const MmaShape shape = kc.mma_for(dtype);
+  dense_ = tc_.instruction_for(dtype, shape, 0, 0);
+  const int threads = family_is_warpgroup(kc.instruction) ? 128 : 32;
+  dense_frag_ = mma_fragments({dense_.m, dense_.n, dense_.k, 0}, dtype, 0, 0, kc.a_source, kc.b_source(), threads);
+  if (mapping.path == MathPath::sparse_nm) {
+    sparse_ = tc_.instruction_for(dtype, shape, mapping.hw_n, mapping.hw_m);
+    has_sparse_ = true;
+    sparse_frag_ = mma_fragments({sparse_.m, sparse_.n, sparse_.k, 0}, dtype, sparse_.sparse_n, sparse_.sparse_m,
+                                 kc.a_source, kc.b_source(), threads);
+  }
+  units_ = std::max(1, machine.arch.sm.tensor_cores / tc_.cooperating());
+  const TileShape cta = kc.cta_tile_for(dtype);
+  const TileShape warp = kc.warp_tile_for(dtype);
+  warp_rows_ = std::max(1, cta.m / warp.m);
+  warp_cols_ = std::max(1, cta.n / warp.n);
+  a_reuse_ = std::max(1, warp.n / std::max(1, shape.n));
+  const MmaInstr& slowest = has_sparse_ ? sparse_ : dense_;
+  drain_ = tc_.latency_cycles(slowest) - tc_.occupancy_cycles(slowest);
+}
+
+std::int64_t KBlockCoster::rf_cycles(const MmaFragments& f, std::int64_t mmas_per_unit) const {
+  if (mmas_per_unit <= 0) return 0;
+  const std::int64_t first = ceil_div(mmas_per_unit, a_reuse_);
+  return first * rf_.mma_cycles(f, false) + (mmas_per_unit - first) * rf_.mma_cycles(f, true);
+}
+
+KBlockCost KBlockCoster::cost(const KBlock& b) const {
+  if (b.sparse_mmas > 0 && !has_sparse_) throw Error("k-block has sparse MMAs but the GEMM maps to a dense path");
+  KBlockCost c;
+  const std::int64_t dense_per_unit = ceil_div(b.dense_mmas, units_);
+  const std::int64_t sparse_per_unit = ceil_div(b.sparse_mmas, units_);
+  c.tensor_core = dense_per_unit * tc_.occupancy_cycles(dense_) +
+                  (has_sparse_ ? sparse_per_unit * tc_.occupancy_cycles(sparse_) : 0);
+  c.regfile = rf_cycles(dense_frag_, dense_per_unit) + (has_sparse_ ? rf_cycles(sparse_frag_, sparse_per_unit) : 0);
+  const auto& sc = machine_.arch.sm.shared_memory;
+  const std::int64_t reads = static_cast<std::int64_t>(b.s_bytes) * warp_cols_ + static_cast<std::int64_t>(b.d_bytes) * warp_rows_;
+  const std::int64_t writes = static_cast<std::int64_t>(b.s_bytes + b.d_bytes);
+  c.smem = ceil_div(reads, sc.bytes_per_clock) + ceil_div(writes, sc.bytes_per_clock);
+  return c;
+}
+
+}  // namespace stcsim

@@ -1,0 +1,61 @@
+// What one k-block of a CTA costs an SM, per unit, for the main loop (mainloop.h): the tensor
+// cores' occupancy for its MMAs, the register-file port cycles for their operands, and the
+// shared-memory cycles for the fragments read and the tiles written. Computed from the kernel's
+// instruction and tiles; a k-block with the same MMA counts and bytes always costs the same.
+//
+// Spread over the SM: an instruction of `cooperating` tensor cores (4 for a wgmma warpgroup, 1 for
+// mma.sync) runs on one of tensor_cores / cooperating units, the CTA's MMAs dealt evenly, back to
+// back (the pipeline latency is the main loop's drain, not a per-k-block cost). Each unit's register
+// file slice delivers its instructions' fragments; A is reused across the warp tile's n extent.
+// Shared memory serves every warp row's read of the S tile's fragments and every warp column's read
+// of the D tile's, plus the writes of both tiles arriving.
+// Left out: warp-scheduler issue slots for address arithmetic and loads, and ldmatrix latency
+// (hidden by the pipeline in the kernels modelled).
+#pragma once
+
+#include <cstdint>
+
+#include "config/machine_config.h"
+#include "mapping/math_path.h"
+#include "regfile/register_file.h"
+#include "scheduler/cta_work.h"
+#include "sm/mainloop.h"
+#include "tensor_core/tensor_core.h"
+
+namespace stcsim {
+
+class KBlockCoster {
+ public:
+  // Throws UnsupportedError when the machine cannot run the GEMM's instructions.
+  KBlockCoster(const MachineConfig& machine, DType dtype, const GemmMapping& mapping);
+
+  KBlockCost cost(const KBlock& b) const;
+  // MMA latency beyond occupancy, paid once when a CTA's main loop drains.
+  std::int64_t drain_cycles() const { return drain_; }
+
+  const MmaInstr& dense_instr() const { return dense_; }
+  const MmaInstr& sparse_instr() const { return sparse_; }
+  const MmaFragments& dense_fragments() const { return dense_frag_; }
+  const MmaFragments& sparse_fragments() const { return sparse_frag_; }
+  int units() const { return units_; }
+
+ private:
+  std::int64_t rf_cycles(const MmaFragments& f, std::int64_t mmas_per_unit) const;
+
+  const MachineConfig& machine_;
+  DType dtype_;
+  TensorCore tc_;
+  RegisterFile rf_;
+  MmaInstr dense_;
+  MmaInstr sparse_;
+  bool has_sparse_ = false;
+  MmaFragments dense_frag_;
+  MmaFragments sparse_frag_;
+  int units_ = 1;
+  int a_reuse_ = 1;
+  int warp_rows_ = 1;  // warps (or warpgroups) along the CTA tile's m
+  int warp_cols_ = 1;  // along n
+  std::int64_t drain_ = 0;
+};
+
+}  // namespace stcsim
