@@ -280,23 +280,22 @@ void store(const Matrix& frag, std::int64_t r0, std::int64_t c0, Matrix& out) {
 
 }  // namespace
 
-Matrix functional_gemm(TensorCore& tc, DType dtype, const MmaShape& shape, const Matrix& s, const Matrix& d) {
-  check_gemm(shape, s.cols(), d);
-  const MmaInstr in = tc.instruction_for(dtype, shape, 0, 0);
-  const std::int64_t k_steps = ceil_div(s.cols(), in.k);
-  Matrix out(s.rows(), d.cols());
-  for (std::int64_t r0 = 0; r0 < s.rows(); r0 += in.m) {
-    const std::int64_t mr = std::min<std::int64_t>(in.m, s.rows() - r0);
+namespace {
+
+// The output cut into instruction tiles, each accumulated over K in increasing order: `mma(r0, mr,
+// k0, b, c)` runs one instruction's worth of K on the accumulator tile c (mr x the tile's columns).
+template <class Mma>
+Matrix tiled_gemm(const MmaInstr& in, std::int64_t rows, std::int64_t k, const Matrix& d, Mma&& mma) {
+  const std::int64_t k_steps = ceil_div(k, in.k);
+  Matrix out(rows, d.cols());
+  for (std::int64_t r0 = 0; r0 < rows; r0 += in.m) {
+    const std::int64_t mr = std::min<std::int64_t>(in.m, rows - r0);
     for (std::int64_t c0 = 0; c0 < d.cols(); c0 += in.n) {
       const std::int64_t nc = std::min<std::int64_t>(in.n, d.cols() - c0);
       Matrix c(mr, nc);
       for (std::int64_t step = 0; step < k_steps; ++step) {
         const std::int64_t k0 = step * in.k;
-        Matrix a(mr, in.k);
-        for (std::int64_t i = 0; i < mr; ++i) {
-          for (std::int64_t kk = 0; kk < in.k && k0 + kk < s.cols(); ++kk) a.at(i, kk) = s.at(r0 + i, k0 + kk);
-        }
-        tc.mma_dense(a, b_fragment(d, k0, in.k, c0, nc), c);
+        mma(r0, mr, k0, b_fragment(d, k0, in.k, c0, nc), c);
       }
       store(c, r0, c0, out);
     }
@@ -304,25 +303,29 @@ Matrix functional_gemm(TensorCore& tc, DType dtype, const MmaShape& shape, const
   return out;
 }
 
+}  // namespace
+
+Matrix functional_gemm(TensorCore& tc, DType dtype, const MmaShape& shape, const Matrix& s, const Matrix& d) {
+  check_gemm(shape, s.cols(), d);
+  const MmaInstr in = tc.instruction_for(dtype, shape, 0, 0);
+  return tiled_gemm(in, s.rows(), s.cols(), d,
+                    [&](std::int64_t r0, std::int64_t mr, std::int64_t k0, const Matrix& b, Matrix& c) {
+                      Matrix a(mr, in.k);
+                      for (std::int64_t i = 0; i < mr; ++i) {
+                        for (std::int64_t kk = 0; kk < in.k && k0 + kk < s.cols(); ++kk) a.at(i, kk) = s.at(r0 + i, k0 + kk);
+                      }
+                      tc.mma_dense(a, b, c);
+                    });
+}
+
 Matrix functional_gemm(TensorCore& tc, DType dtype, const MmaShape& shape, const NmCompressed& s, const Matrix& d) {
   check_gemm(shape, s.cols(), d);
   if (tc.mode(dtype, s.n(), s.m()) != MmaMode::sparse) return functional_gemm(tc, dtype, shape, s.decompress(), d);
   const MmaInstr in = tc.instruction_for(dtype, shape, s.n(), s.m());
-  const std::int64_t k_steps = ceil_div(s.cols(), in.k);
-  Matrix out(s.rows(), d.cols());
-  for (std::int64_t r0 = 0; r0 < s.rows(); r0 += in.m) {
-    const std::int64_t mr = std::min<std::int64_t>(in.m, s.rows() - r0);
-    for (std::int64_t c0 = 0; c0 < d.cols(); c0 += in.n) {
-      const std::int64_t nc = std::min<std::int64_t>(in.n, d.cols() - c0);
-      Matrix c(mr, nc);
-      for (std::int64_t step = 0; step < k_steps; ++step) {
-        const std::int64_t k0 = step * in.k;
-        tc.mma_sparse(s, r0, k0, b_fragment(d, k0, in.k, c0, nc), c);
-      }
-      store(c, r0, c0, out);
-    }
-  }
-  return out;
+  return tiled_gemm(in, s.rows(), s.cols(), d,
+                    [&](std::int64_t r0, std::int64_t, std::int64_t k0, const Matrix& b, Matrix& c) {
+                      tc.mma_sparse(s, r0, k0, b, c);
+                    });
 }
 
 Matrix reference_gemm(const Matrix& s_pruned, const Matrix& d) {
