@@ -8,7 +8,6 @@
 
 #include "cli/app.h"
 #include "cli/usage.h"
-#include "common/checked.h"
 #include "common/error.h"
 #include "common/file_io.h"
 #include "common/strings.h"
@@ -16,6 +15,7 @@
 #include "mapping/math_path.h"
 #include "sparsity/registry.h"
 #include "trace/trace_io.h"
+#include "workload/workload.h"
 
 namespace stcsim::cli {
 
@@ -103,7 +103,6 @@ int cmd_run(const std::vector<std::string>& args) {
   std::fputs(describe(machine).c_str(), stdout);
   std::printf("\nworkload: %s (%zu GEMM lines)\n", trace.source.c_str(), trace.ops.size());
   std::printf("%-28s %7s %7s %7s %-5s %-28s %6s %12s  %s\n", "layer", "m", "n", "k", "dtype", "pattern", "count", "dense GMACs", "math path");
-  std::uint64_t total = 0;
   for (std::size_t i = 0; i < trace.ops.size(); ++i) {
     const GemmOp& g = trace.ops[i];
     GemmMapping mapping;
@@ -113,12 +112,11 @@ int cmd_run(const std::vector<std::string>& args) {
       throw Error(fmt::format("{}:{}: {}", trace.source, trace.lines[i], e.what()));
     }
     const std::uint64_t macs = g.dense_macs();
-    total = checked_add(total, macs, "trace MACs");
     std::printf("%-28s %7lld %7lld %7lld %-5s %-28s %6lld %12.3f  %s\n", g.layer.c_str(), static_cast<long long>(g.m),
                 static_cast<long long>(g.n), static_cast<long long>(g.k), std::string(dtype_name(g.dtype)).c_str(),
                 g.pattern.c_str(), static_cast<long long>(g.count), static_cast<double>(macs) * 1e-9, mapping.note.c_str());
   }
-  std::printf("total dense GMACs: %.3f\n", static_cast<double>(total) * 1e-9);
+  std::printf("total dense GMACs: %.3f\n", static_cast<double>(trace_totals(trace).dense_macs) * 1e-9);
   if (vm.count("out")) {
     const std::string dir = vm["out"].as<std::string>();
     ensure_dir(dir);

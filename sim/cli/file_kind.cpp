@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "common/checked.h"
 #include "common/error.h"
 #include "common/file_io.h"
 #include "common/strings.h"
@@ -39,19 +38,11 @@ FileKind detect_file_kind(const std::string& path) {
 std::string validate_file(const std::string& path) {
   switch (detect_file_kind(path)) {
     case FileKind::trace: {
-      const Trace t = read_trace(path, builtin_registry());
-      std::uint64_t macs = 0;
-      for (const auto& g : t.ops) macs = checked_add(macs, g.dense_macs(), "trace MACs");
-      return fmt::format("trace: {} GEMM lines, {:.3f} dense GMACs", t.ops.size(), static_cast<double>(macs) * 1e-9);
+      const TraceTotals totals = trace_totals(read_trace(path, builtin_registry()));
+      return fmt::format("trace: {} GEMM lines, {:.3f} dense GMACs", totals.lines, static_cast<double>(totals.dense_macs) * 1e-9);
     }
     case FileKind::config: {
-      validate_config_file(path);
-      const YamlDoc doc = YamlDoc::load(path);
-      std::vector<std::string> sections;
-      for (const char* s : {"arch", "kernel", "energy"}) {
-        if (doc.root()[s]) sections.emplace_back(s);
-      }
-      return fmt::format("config: {}", join(sections, ", "));
+      return fmt::format("config: {}", join(validate_config_file(path), ", "));
     }
     case FileKind::workload: {
       const Workload w = load_workload(path);

@@ -131,11 +131,16 @@ MachineConfig load_machine_config(const std::string& path, const std::vector<std
   return MachineConfig::from_yaml(doc);
 }
 
-void validate_config_file(const std::string& path) {
+std::vector<std::string> validate_config_file(const std::string& path) {
   const YamlDoc doc = YamlDoc::load(path);
   Sections s = read_sections(doc, false);
   if (s.arch && s.kernel) check_arch_kernel(*s.arch, *s.kernel, doc);
   if (s.arch && s.energy) check_arch_energy(*s.arch, *s.energy, doc);
+  std::vector<std::string> held;
+  if (s.arch) held.emplace_back("arch");
+  if (s.kernel) held.emplace_back("kernel");
+  if (s.energy) held.emplace_back("energy");
+  return held;
 }
 
 std::string describe(const MachineConfig& c) {

@@ -34,7 +34,8 @@ MachineConfig load_machine_config(const std::string& path, const std::vector<std
 // For `stcsim validate`: checks whichever of arch, kernel and energy the file holds (an include
 // shared between machines may hold only one), and across the sections it holds. Any other
 // top-level key, or a file with none of the three, is a ConfigError.
-void validate_config_file(const std::string& path);
+// Returns the sections the file holds, in the order arch, kernel, energy.
+std::vector<std::string> validate_config_file(const std::string& path);
 
 // A few lines for `stcsim run` to echo: GPU, peak TFLOP/s per data type (dense and per sparse
 // pattern, computed from the fields), memory, kernel tiles, energy table.

@@ -90,13 +90,7 @@ void GpuModule::run_cta(int sm, std::size_t cta) {
   launch_end_ = std::max(launch_end_, stored);
   st.c_bytes += w.c_bytes;
   ++st.ctas;
-  const MainloopStats& m = ml.stats();
-  st.mainloop.mma_cycles += m.mma_cycles;
-  st.mainloop.regfile_stall_cycles += m.regfile_stall_cycles;
-  st.mainloop.smem_stall_cycles += m.smem_stall_cycles;
-  st.mainloop.memory_stall_cycles += m.memory_stall_cycles;
-  st.mainloop.pipeline_cycles += m.pipeline_cycles;
-  st.mainloop.k_blocks += m.k_blocks;
+  st.mainloop += ml.stats();
 }
 
 }  // namespace stcsim

@@ -69,13 +69,18 @@ std::int64_t RegisterFile::mma_cycles(const MmaFragments& f, bool a_reused) cons
   return std::max(read_cycles, write_cycles);
 }
 
+std::int64_t RegisterFile::cycles(const MmaFragments& f, std::int64_t count, int a_reuse) const {
+  if (count <= 0) return 0;
+  // In every run of a_reuse MMAs sharing A, the first reads A and the others may hit the reuse cache.
+  const std::int64_t first = ceil_div(count, std::max(1, a_reuse));
+  return first * mma_cycles(f, false) + (count - first) * mma_cycles(f, true);
+}
+
 std::int64_t RegisterFile::deliver(const MmaFragments& f, std::int64_t count, int a_reuse, std::int64_t metadata_bits_per_mma) {
   if (count <= 0) return 0;
-  a_reuse = std::max(1, a_reuse);
-  // In every run of a_reuse MMAs sharing A, the first reads A and the others may hit the reuse cache.
-  const std::int64_t first = ceil_div(count, a_reuse);
+  const std::int64_t first = ceil_div(count, std::max(1, a_reuse));
   const std::int64_t reused = count - first;
-  const std::int64_t cycles = first * mma_cycles(f, false) + reused * mma_cycles(f, true);
+  const std::int64_t cycles = this->cycles(f, count, a_reuse);
   const bool cache_holds_a = f.a > 0 && f.a <= cfg_.reuse_cache_entries;
 
   const auto lanes = [](std::int64_t regs) { return static_cast<std::uint64_t>(regs) * 32; };

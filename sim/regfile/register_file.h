@@ -67,6 +67,10 @@ class RegisterFile {
   std::int64_t mma_cycles(const MmaFragments& f, bool a_reused) const;
 
   // Cycles for `count` MMAs issued back to back over an n-inner loop where each A fragment serves
+  // `a_reuse` consecutive MMAs; counts nothing.
+  std::int64_t cycles(const MmaFragments& f, std::int64_t count, int a_reuse) const;
+
+  // Cycles for `count` MMAs issued back to back over an n-inner loop where each A fragment serves
   // `a_reuse` consecutive MMAs; adds the accesses to the stats. `metadata_bits` per MMA for energy.
   std::int64_t deliver(const MmaFragments& f, std::int64_t count, int a_reuse, std::int64_t metadata_bits_per_mma);
 

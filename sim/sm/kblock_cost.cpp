@@ -33,12 +33,6 @@ KBlockCoster::KBlockCoster(const MachineConfig& machine, DType dtype, const Gemm
   drain_ = tc_.latency_cycles(slowest) - tc_.occupancy_cycles(slowest);
 }
 
-std::int64_t KBlockCoster::rf_cycles(const MmaFragments& f, std::int64_t mmas_per_unit) const {
-  if (mmas_per_unit <= 0) return 0;
-  const std::int64_t first = ceil_div(mmas_per_unit, a_reuse_);
-  return first * rf_.mma_cycles(f, false) + (mmas_per_unit - first) * rf_.mma_cycles(f, true);
-}
-
 KBlockCost KBlockCoster::cost(const KBlock& b) const {
   if (b.sparse_mmas > 0 && !has_sparse_) throw Error("k-block has sparse MMAs but the GEMM maps to a dense path");
   KBlockCost c;
@@ -46,7 +40,8 @@ KBlockCost KBlockCoster::cost(const KBlock& b) const {
   const std::int64_t sparse_per_unit = ceil_div(b.sparse_mmas, units_);
   c.tensor_core = dense_per_unit * tc_.occupancy_cycles(dense_) +
                   (has_sparse_ ? sparse_per_unit * tc_.occupancy_cycles(sparse_) : 0);
-  c.regfile = rf_cycles(dense_frag_, dense_per_unit) + (has_sparse_ ? rf_cycles(sparse_frag_, sparse_per_unit) : 0);
+  c.regfile = rf_.cycles(dense_frag_, dense_per_unit, a_reuse_) +
+              (has_sparse_ ? rf_.cycles(sparse_frag_, sparse_per_unit, a_reuse_) : 0);
   const auto& sc = machine_.arch.sm.shared_memory;
   const std::int64_t reads = static_cast<std::int64_t>(b.s_bytes) * warp_cols_ + static_cast<std::int64_t>(b.d_bytes) * warp_rows_;
   const std::int64_t writes = static_cast<std::int64_t>(b.s_bytes + b.d_bytes);

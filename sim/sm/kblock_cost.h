@@ -40,8 +40,6 @@ class KBlockCoster {
   int units() const { return units_; }
 
  private:
-  std::int64_t rf_cycles(const MmaFragments& f, std::int64_t mmas_per_unit) const;
-
   const MachineConfig& machine_;
   DType dtype_;
   TensorCore tc_;

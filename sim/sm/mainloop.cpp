@@ -6,6 +6,16 @@
 
 namespace stcsim {
 
+MainloopStats& MainloopStats::operator+=(const MainloopStats& o) {
+  mma_cycles += o.mma_cycles;
+  regfile_stall_cycles += o.regfile_stall_cycles;
+  smem_stall_cycles += o.smem_stall_cycles;
+  memory_stall_cycles += o.memory_stall_cycles;
+  pipeline_cycles += o.pipeline_cycles;
+  k_blocks += o.k_blocks;
+  return *this;
+}
+
 std::int64_t KBlockCost::cycles() const { return std::max({tensor_core, regfile, smem}); }
 
 Mainloop::Mainloop(std::int64_t start, std::int64_t k_blocks, int stages, std::int64_t drain)

@@ -34,6 +34,8 @@ struct MainloopStats {
   std::uint64_t pipeline_cycles = 0;       // drain latency at the end
   std::uint64_t k_blocks = 0;
 
+  MainloopStats& operator+=(const MainloopStats& o);
+
   template <class F>
   void visit(F&& f) {
     f("mma_cycles", mma_cycles);

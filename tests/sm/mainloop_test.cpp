@@ -31,6 +31,12 @@ TEST_CASE("a k-block lasts as long as its slowest unit, the excess charged to it
   CHECK(ml.stats().smem_stall_cycles == 4);
   CHECK(ml.stats().memory_stall_cycles == 0);
   CHECK(ml.finish() == 22);
+  MainloopStats sum = ml.stats();
+  sum += ml.stats();
+  CHECK(sum.regfile_stall_cycles == 4);
+  CHECK(sum.smem_stall_cycles == 8);
+  CHECK(sum.mma_cycles == 32);
+  CHECK(sum.k_blocks == 4);
 }
 
 TEST_CASE("tensor cores busy with another CTA delay the k-block", "[sm][mainloop]") {
