@@ -1,6 +1,6 @@
-// stcsim run: simulate a trace or one GEMM on a configured machine. The cycle-level model is not
-// built yet: this loads and checks everything a simulation needs, maps each GEMM onto the machine,
-// prints what would be simulated, and says that nothing was.
+// stcsim run: simulate a trace or one GEMM on a configured machine, cycle by cycle, and report cycles,
+// stalls and energy per trace line (gpu/simulation.h). Several --pattern values give several runs of
+// the same GEMMs in one simulation, printed side by side.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -11,7 +11,9 @@
 #include "common/error.h"
 #include "common/file_io.h"
 #include "common/strings.h"
+#include "cli/run_report.h"
 #include "config/machine_config.h"
+#include "gpu/simulation.h"
 #include "mapping/math_path.h"
 #include "sparsity/registry.h"
 #include "trace/trace_io.h"
@@ -22,19 +24,26 @@ namespace stcsim::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "Usage: stcsim run [--config C] (--trace T | --gemm MxNxK [--dtype D]) [--pattern P] [--set k=v]... [--out DIR]\n\n"
-    "Simulates a GEMM trace, or one GEMM, on the machine described by config C (default configs/h100.yaml).\n"
+    "Usage: stcsim run [--config C] (--trace T | --gemm MxNxK [--dtype D]) [--pattern P]... [--set k=v]...\n"
+    "                  [--seed S] [--out DIR] [--vcd FILE]\n\n"
+    "Simulates a GEMM trace, or one GEMM, cycle by cycle on the machine described by config C (default\n"
+    "configs/h100.yaml) and prints per layer and in total: cycles, time at the configured clock, TFLOP/s\n"
+    "(dense-equivalent), tensor-core utilisation, where the SMs' cycles went, and energy by component.\n"
     "--pattern applies P to the weight operand of every weight GEMM (those whose sparse operand is A or B);\n"
-    "--gemm puts the weights on operand B. --set overrides any config key by its path.\n"
-    "Status: the cycle-level model is the next piece of work. Until it lands, run loads and checks the\n"
-    "machine and the GEMMs, maps each GEMM onto the machine, prints what it would simulate, and says so;\n"
-    "with --out it writes the resolved config (config.yaml) and the GEMMs as run (gemms.trace).";
+    "given several times, each pattern is one run of the same GEMMs and the runs are compared side by side\n"
+    "(--pattern dense --pattern 2:4). --gemm puts the weights on operand B. --set overrides any config key\n"
+    "by its path. --seed seeds the weights that tile-wise, block and unstructured masks are cut from.\n"
+    "--out writes DIR/results.csv (one row per run and trace line), DIR/stats.yaml (every counter under\n"
+    "the module hierarchy's names), DIR/config.yaml (the resolved machine) and DIR/gemms.trace.\n"
+    "--vcd writes a waveform (1 ns = 1 cycle) of each SM's resident CTAs and k-block loads and of the\n"
+    "L2 and DRAM backlogs; meant for small runs.";
 
 constexpr const char* kExamples =
-    "  stcsim run --trace traces/bert-base_b32_s128.trace\n"
-    "  stcsim run --config configs/a100.yaml --gemm 8192x8192x8192 --dtype bf16 --pattern 2:4\n"
+    "  stcsim run --trace traces/bert-base_b32_s128.trace --pattern dense --pattern 2:4\n"
+    "  stcsim run --config configs/a100.yaml --gemm 8192x8192x8192 --dtype bf16 --pattern 2:4 --out /tmp/a100\n"
     "  stcsim run --config configs/h100.yaml --trace traces/resnet-50_b32.trace --pattern 'tw(g=128,sparsity=0.5)' \\\n"
-    "             --set arch.sms=114 --set arch.dram.bandwidth_gbps=2000\n";
+    "             --set arch.sms=114 --set arch.dram.bandwidth_gbps=2000\n"
+    "  stcsim run --gemm 256x256x256 --pattern 2:4 --vcd /tmp/small.vcd\n";
 
 std::string default_config() {
   const std::string local = "configs/h100.yaml";
@@ -69,9 +78,11 @@ int cmd_run(const std::vector<std::string>& args) {
       ("trace,t", po::value<std::string>(), "GEMM trace to simulate")
       ("gemm,g", po::value<std::string>(), "one GEMM MxNxK instead of a trace, weights on operand B")
       ("dtype", po::value<std::string>()->default_value("fp16"), "data type of --gemm: fp16, bf16, tf32, int8, fp8")
-      ("pattern,p", po::value<std::string>(), "sparsity pattern for every weight GEMM")
+      ("pattern,p", po::value<std::vector<std::string>>()->composing(), "sparsity pattern for every weight GEMM; repeat to compare runs")
       ("set,s", po::value<std::vector<std::string>>()->composing(), "override a config key: key.path=value (repeatable)")
-      ("out,o", po::value<std::string>(), "folder for the results");
+      ("out,o", po::value<std::string>(), "folder for the results")
+      ("seed", po::value<std::string>()->default_value("1"), "seed of the generated weights (an integer >= 0)")
+      ("vcd", po::value<std::string>(), "write a waveform of the main signals to FILE");
   po::variables_map vm;
   if (!parse_args(args, opts, {}, vm, kUsage, kExamples)) return 0;
 
@@ -92,40 +103,49 @@ int cmd_run(const std::vector<std::string>& args) {
     trace.lines.push_back(1);
     if (const auto problem = gemm_problem(trace.ops[0])) throw UsageError(fmt::format("--gemm: {}: {}", problem->first, problem->second));
   }
+  std::vector<RunInput> runs;
   if (vm.count("pattern")) {
-    const std::string spec = builtin_registry().canonical(vm["pattern"].as<std::string>());
-    for (auto& g : trace.ops) {
-      if (g.sparse != Operand::none) g.pattern = spec;
+    for (const auto& p : vm["pattern"].as<std::vector<std::string>>()) {
+      const std::string spec = builtin_registry().canonical(p);
+      RunInput r{spec, trace};
+      for (auto& g : r.trace.ops) {
+        if (g.sparse != Operand::none) g.pattern = spec;
+      }
+      runs.push_back(std::move(r));
     }
+  } else {
+    runs.push_back({"trace", trace});
+  }
+  SimOptions sim_opts;
+  const auto seed = parse_int(vm["seed"].as<std::string>());
+  if (!seed || *seed < 0) throw UsageError(fmt::format("--seed: '{}' is not an integer >= 0", vm["seed"].as<std::string>()));
+  sim_opts.seed = static_cast<std::uint64_t>(*seed);
+  if (vm.count("vcd")) sim_opts.vcd_path = vm["vcd"].as<std::string>();
+  std::string out_dir;
+  if (vm.count("out")) {
+    out_dir = vm["out"].as<std::string>();
+    ensure_dir(out_dir);
   }
 
   std::printf("machine: %s%s\n", config_path.c_str(), sets.empty() ? "" : fmt::format(" with --set {}", join(sets, ", ")).c_str());
   std::fputs(describe(machine).c_str(), stdout);
-  std::printf("\nworkload: %s (%zu GEMM lines)\n", trace.source.c_str(), trace.ops.size());
-  std::printf("%-28s %7s %7s %7s %-5s %-28s %6s %12s  %s\n", "layer", "m", "n", "k", "dtype", "pattern", "count", "dense GMACs", "math path");
-  for (std::size_t i = 0; i < trace.ops.size(); ++i) {
-    const GemmOp& g = trace.ops[i];
-    GemmMapping mapping;
-    try {
-      mapping = map_gemm(g, machine);
-    } catch (const Error& e) {
-      throw Error(fmt::format("{}:{}: {}", trace.source, trace.lines[i], e.what()));
-    }
-    const std::uint64_t macs = g.dense_macs();
-    std::printf("%-28s %7lld %7lld %7lld %-5s %-28s %6lld %12.3f  %s\n", g.layer.c_str(), static_cast<long long>(g.m),
-                static_cast<long long>(g.n), static_cast<long long>(g.k), std::string(dtype_name(g.dtype)).c_str(),
-                g.pattern.c_str(), static_cast<long long>(g.count), static_cast<double>(macs) * 1e-9, mapping.note.c_str());
+  std::printf("workload: %s (%zu GEMM lines, %.3f dense GMACs)\n", trace.source.c_str(), trace.ops.size(),
+              static_cast<double>(trace_totals(trace).dense_macs) * 1e-9);
+  std::fflush(stdout);
+
+  const SimResult result = simulate(machine, runs, sim_opts);
+  std::fputs(format_run_report(machine, result.runs).c_str(), stdout);
+
+  if (!out_dir.empty()) {
+    const std::string header = fmt::format("# stcsim {} run: config {}{}, workload {}, seed {}\n", STCSIM_VERSION, config_path,
+                                           sets.empty() ? "" : " --set " + join(sets, " --set "), trace.source, sim_opts.seed);
+    write_file_atomic(out_dir + "/results.csv", runs_csv(result.runs));
+    write_file_atomic(out_dir + "/stats.yaml", runs_stats_yaml(result.runs, header));
+    write_file_atomic(out_dir + "/config.yaml", to_yaml(machine));
+    write_trace(out_dir + "/gemms.trace", trace, "GEMMs as given to stcsim run (before --pattern)");
+    std::printf("\nwrote %s/results.csv, stats.yaml, config.yaml and gemms.trace\n", out_dir.c_str());
   }
-  std::printf("total dense GMACs: %.3f\n", static_cast<double>(trace_totals(trace).dense_macs) * 1e-9);
-  if (vm.count("out")) {
-    const std::string dir = vm["out"].as<std::string>();
-    ensure_dir(dir);
-    write_file_atomic(dir + "/config.yaml", to_yaml(machine));
-    write_trace(dir + "/gemms.trace", trace, "GEMMs as given to stcsim run (pattern overrides applied)");
-    std::printf("wrote %s/config.yaml and %s/gemms.trace\n", dir.c_str(), dir.c_str());
-  }
-  std::printf("\nstcsim run: the cycle-level model is not built yet; the machine and the GEMMs above were loaded and\n"
-              "checked, and nothing was simulated (no cycles, no energy).\n");
+  if (!sim_opts.vcd_path.empty()) std::printf("wrote waveform %s\n", sim_opts.vcd_path.c_str());
   return 0;
 }
 

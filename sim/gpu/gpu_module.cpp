@@ -1,96 +1,100 @@
-// Dynamic processes: one thread per CTA slot, spawned while the module is built.
-#define SC_INCLUDE_DYNAMIC_PROCESSES
-
 #include "gpu/gpu_module.h"
 
 #include <algorithm>
+#include <string>
 
-#include "memory/l2_tile_key.h"
+#include "common/stats_ops.h"
 
 namespace stcsim {
 
-namespace {
-const sc_core::sc_time kCycle(1, sc_core::SC_NS);  // one core cycle of simulated time
-}  // namespace
-
 GpuModule::GpuModule(const sc_core::sc_module_name& name, const MachineConfig& machine)
-    : sc_core::sc_module(name), machine_(machine), memory_(machine.arch) {
+    : sc_core::sc_module(name), machine_(machine), memory_(std::make_unique<MemorySystem>(machine.arch)) {
   ctas_per_sm_ = TileScheduler::ctas_per_sm(machine);
-  tc_free_.assign(static_cast<std::size_t>(machine.arch.sms), 0);
-  SC_THREAD(controller);
   for (int sm = 0; sm < machine.arch.sms; ++sm) {
-    for (int s = 0; s < ctas_per_sm_; ++s) {
-      sc_core::sc_spawn([this, sm] { slot(sm); });
-    }
+    sms_.push_back(std::make_unique<SmModule>(("sm" + std::to_string(sm)).c_str(), machine, sm, ctas_per_sm_,
+                                              static_cast<SmHost&>(*this)));
   }
+  SC_THREAD(controller);
 }
 
-void GpuModule::add_launch(const LaunchPlan& plan, const KBlockCoster& coster) { launches_.push_back({&plan, &coster}); }
-
-std::int64_t GpuModule::now() const {
-  return static_cast<std::int64_t>(sc_core::sc_time_stamp() / kCycle);
+void GpuModule::add_launch(const LaunchPlan& plan, const KBlockCoster& coster, bool fresh_memory) {
+  queued_.push_back({&plan, &coster, fresh_memory});
 }
 
-void GpuModule::wait_until(std::int64_t cycle) {
-  const std::int64_t t = now();
-  if (cycle > t) wait(kCycle * static_cast<double>(cycle - t));
+void GpuModule::trace(sc_core::sc_trace_file* tf) const {
+  const std::string base = name();
+  sc_core::sc_trace(tf, launch_number_, base + ".launch");
+  sc_core::sc_trace(tf, dram_backlog_, base + ".memory.dram_backlog_cycles");
+  sc_core::sc_trace(tf, l2_backlog_, base + ".memory.l2_backlog_cycles");
+  for (const auto& sm : sms_) sm->trace(tf);
+}
+
+std::int64_t GpuModule::load(std::int64_t now, int sm, const std::vector<TileRequest>& tiles) {
+  const std::int64_t done = memory_->load(now, sm, tiles);
+  dram_backlog_ = std::max<std::int64_t>(0, memory_->dram_link().free_at() - now);
+  l2_backlog_ = std::max<std::int64_t>(0, memory_->l2_link().free_at() - now);
+  return done;
+}
+
+std::int64_t GpuModule::store(std::int64_t now, int sm, const L2TileKey& key, std::int64_t bytes) {
+  const std::int64_t done = memory_->store(now, sm, key, bytes);
+  launch_end_ = std::max(launch_end_, done);
+  return done;
+}
+
+void GpuModule::slot_finished() {
+  if (--active_ == 0) done_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void GpuModule::snapshot_memory() {
+  memory_totals_.push_back({memory_->stats(), memory_->l2().stats(), memory_->l2_link().stats(), memory_->dram_link().stats()});
 }
 
 void GpuModule::controller() {
-  for (current_ = 0; current_ < launches_.size(); ++current_) {
-    const Launch& l = launches_[current_];
-    results_.emplace_back();
-    scheduler_ = std::make_unique<TileScheduler>(*l.plan, machine_.arch.sms, ctas_per_sm_);
-    launch_start_ = launch_end_ = now();
+  std::size_t first_on_memory = 0;  // first launch on the current memory system
+  for (std::size_t i = 0; i < queued_.size(); ++i) {
+    const Queued& q = queued_[i];
+    if (q.fresh_memory && i > 0) {
+      snapshot_memory();
+      memory_ = std::make_unique<MemorySystem>(machine_.arch);
+      first_on_memory = i;
+    }
+    work_activity_.clear();
+    for (const CtaWork& w : q.plan->work()) work_activity_.push_back(q.coster->activity(w));
+    launch_ = Launch{q.plan, q.coster, static_cast<std::int64_t>(i), static_cast<std::int64_t>(i - first_on_memory),
+                     &work_activity_};
+    scheduler_ = std::make_unique<TileScheduler>(*q.plan, machine_.arch.sms, ctas_per_sm_);
+    const MemoryStats before = memory_->stats();
+    const std::int64_t start = sim_cycle_now();
+    launch_end_ = start;
+    launch_number_ = static_cast<int>(i);
     active_ = machine_.arch.sms * ctas_per_sm_;
-    go_.notify(sc_core::SC_ZERO_TIME);
-    wait(done_);
+    for (auto& sm : sms_) sm->start_launch();
+    sc_core::wait(done_);
     // The launch ends with its last C store; the next one starts then.
-    wait_until(launch_end_);
-    results_.back().cycles = static_cast<std::uint64_t>(launch_end_ - launch_start_);
-  }
-}
+    sim_wait_until(launch_end_);
 
-void GpuModule::slot(int sm) {
-  for (;;) {
-    wait(go_);
-    while (const auto c = scheduler_->next(sm)) run_cta(sm, *c);
-    if (--active_ == 0) done_.notify(sc_core::SC_ZERO_TIME);
+    LaunchStats st;
+    st.cycles = static_cast<std::uint64_t>(launch_end_ - start);
+    for (const auto& sm : sms_) {
+      if (sm->per_launch().size() > i) st.sm += sm->per_launch()[i];
+    }
+    st.memory = stats_sub(memory_->stats(), before);
+    st.scheduler = scheduler_->stats();
+    for (const CtaPos& c : q.plan->ctas()) {
+      const CtaWork& w = q.plan->work_of(c);
+      ++st.ctas;
+      st.dense_mmas += static_cast<std::uint64_t>(w.dense_mmas());
+      st.sparse_mmas += static_cast<std::uint64_t>(w.sparse_mmas());
+      st.kept_macs += w.kept_macs();
+      st.s_bytes += w.s_bytes();
+      st.d_bytes += w.d_bytes();
+      st.c_bytes += w.c_bytes;
+    }
+    results_.push_back(st);
   }
-}
-
-void GpuModule::run_cta(int sm, std::size_t cta) {
-  const Launch& l = launches_[current_];
-  const LaunchPlan& plan = *l.plan;
-  const CtaPos& pos = plan.ctas()[cta];
-  const CtaWork& w = plan.work_of(pos);
-  LaunchStats& st = results_.back();
-  const auto launch = static_cast<std::int64_t>(current_);
-  auto& tc_free = tc_free_[static_cast<std::size_t>(sm)];
-
-  Mainloop ml(now(), w.k_blocks(), machine_.kernel.stages, l.coster->drain_cycles());
-  for (std::int64_t i = 0; i < w.k_blocks(); ++i) {
-    wait_until(ml.next_load_issue());
-    const KBlock& kb = w.kblock(i);
-    const std::vector<TileRequest> tiles = {{l2_key(plan.s_key(pos, i), launch), static_cast<std::int64_t>(kb.s_bytes)},
-                                            {l2_key(plan.d_key(pos, i), launch), static_cast<std::int64_t>(kb.d_bytes)}};
-    const std::int64_t arrival = memory_.load(now(), sm, tiles);
-    const KBlockCost cost = l.coster->cost(kb);
-    tc_free = ml.load_arrived(arrival, cost, tc_free);
-    st.tc_busy_cycles += static_cast<std::uint64_t>(cost.tensor_core);
-    st.dense_mmas += static_cast<std::uint64_t>(kb.dense_mmas);
-    st.sparse_mmas += static_cast<std::uint64_t>(kb.sparse_mmas);
-    st.kept_macs += kb.kept_macs;
-    st.s_bytes += kb.s_bytes;
-    st.d_bytes += kb.d_bytes;
-  }
-  wait_until(ml.finish());
-  const std::int64_t stored = memory_.store(
-      now(), sm, c_tile_key(launch, pos.row_block, pos.col_block, pos.copy, pos.split), static_cast<std::int64_t>(w.c_bytes));
-  launch_end_ = std::max(launch_end_, stored);
-  st.c_bytes += w.c_bytes;
-  ++st.ctas;
-  st.mainloop += ml.stats();
+  snapshot_memory();
+  launch_number_ = -1;
 }
 
 }  // namespace stcsim

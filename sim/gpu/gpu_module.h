@@ -1,9 +1,10 @@
-// The GPU as SystemC sees it: SMs whose CTA slots each run one SC_THREAD, the global-memory tile
-// scheduler handing them CTAs, and the memory system they share (docs/model.md, "Timing"). Launches
-// run one after another in one elaboration: a controller publishes each launch plan, the slots play
-// their CTAs' main loops in simulated time (waiting until each load may issue, so the memory system
-// sees requests in time order), and the launch ends with its last CTA's C store.
-// Left out here: energy (report/ turns the counters into joules) and the functional path.
+// The GPU as SystemC sees it: SM modules (sm/sm_module.h) whose CTA slots take CTAs from the global
+// tile scheduler, and the memory system they share (docs/model.md, "Timing"). Launches run one after
+// another in one elaboration: a controller publishes each launch plan, the SMs play their CTAs' main
+// loops in simulated time, and the launch ends with its last CTA's C store. A launch can ask for a
+// fresh memory system (cold L2, idle links), so that independent runs (dense and 2:4 of one trace)
+// do not see each other.
+// Left out: the functional path (functional/), and the launch overhead between kernels.
 #pragma once
 
 #include <systemc>
@@ -17,14 +18,16 @@
 #include "scheduler/launch_plan.h"
 #include "scheduler/tile_scheduler.h"
 #include "sm/kblock_cost.h"
-#include "sm/mainloop.h"
+#include "sm/sm_module.h"
 
 namespace stcsim {
 
 // What one launch did.
 struct LaunchStats {
-  std::uint64_t cycles = 0;  // first CTA start to last C store
-  MainloopStats mainloop;    // summed over CTAs
+  std::uint64_t cycles = 0;   // launch start to last C store
+  SmStats sm;                 // summed over SMs
+  MemoryStats memory;         // this launch's requests
+  SchedulerStats scheduler;   // waves and imbalance of the CTA list
   std::uint64_t ctas = 0;
   std::uint64_t dense_mmas = 0;
   std::uint64_t sparse_mmas = 0;
@@ -32,43 +35,65 @@ struct LaunchStats {
   std::uint64_t s_bytes = 0;
   std::uint64_t d_bytes = 0;
   std::uint64_t c_bytes = 0;
-  std::uint64_t tc_busy_cycles = 0;  // summed over SMs
 };
 
-class GpuModule : public sc_core::sc_module {
+class GpuModule : public sc_core::sc_module, private SmHost {
  public:
   SC_HAS_PROCESS(GpuModule);
   GpuModule(const sc_core::sc_module_name& name, const MachineConfig& machine);
 
-  // Queue a launch before sc_start(); the plan and coster must outlive the simulation.
-  void add_launch(const LaunchPlan& plan, const KBlockCoster& coster);
+  // Queue a launch before sc_start(); the plan and coster must outlive the simulation. With
+  // `fresh_memory` the launch starts on a new memory system (its stats restart too).
+  void add_launch(const LaunchPlan& plan, const KBlockCoster& coster, bool fresh_memory = false);
+  // Waveform of the main signals: each SM's resident CTAs and k-block loads, the launch number, and
+  // the DRAM and L2 backlogs (cycles of queued transfer). Call before sc_start().
+  void trace(sc_core::sc_trace_file* tf) const;
+
   const std::vector<LaunchStats>& results() const { return results_; }
-  const MemorySystem& memory() const { return memory_; }
+  const std::vector<std::unique_ptr<SmModule>>& sms() const { return sms_; }
+  // The memory system of the most recent launch.
+  const MemorySystem& memory() const { return *memory_; }
+  // Memory stats (and L2 and link stats) of each memory system used, in order: one per run of
+  // launches that started with fresh_memory.
+  struct MemorySnapshot {
+    MemoryStats memory;
+    L2CacheStats l2;
+    BandwidthServerStats l2_link;
+    BandwidthServerStats dram_link;
+  };
+  const std::vector<MemorySnapshot>& memory_totals() const { return memory_totals_; }
 
  private:
-  struct Launch {
+  struct Queued {
     const LaunchPlan* plan;
     const KBlockCoster* coster;
+    bool fresh_memory;
   };
 
   void controller();
-  void slot(int sm);
-  void run_cta(int sm, std::size_t cta);
-  void wait_until(std::int64_t cycle);
-  std::int64_t now() const;
+  void snapshot_memory();
+  // SmHost
+  const Launch& launch() const override { return launch_; }
+  std::optional<std::size_t> next_cta(int sm) override { return scheduler_->next(sm); }
+  std::int64_t load(std::int64_t now, int sm, const std::vector<TileRequest>& tiles) override;
+  std::int64_t store(std::int64_t now, int sm, const L2TileKey& key, std::int64_t bytes) override;
+  void slot_finished() override;
 
   const MachineConfig& machine_;
-  MemorySystem memory_;
+  std::unique_ptr<MemorySystem> memory_;
   int ctas_per_sm_ = 1;
-  std::vector<Launch> launches_;
+  std::vector<std::unique_ptr<SmModule>> sms_;
+  std::vector<Queued> queued_;
   std::vector<LaunchStats> results_;
+  std::vector<MemorySnapshot> memory_totals_;
+  Launch launch_;
+  std::vector<SmActivity> work_activity_;
   std::unique_ptr<TileScheduler> scheduler_;
-  std::size_t current_ = 0;
   int active_ = 0;
-  std::vector<std::int64_t> tc_free_;  // per SM: cycle its tensor cores are next free
-  std::int64_t launch_start_ = 0;
   std::int64_t launch_end_ = 0;
-  sc_core::sc_event go_;
+  int launch_number_ = -1;             // traced
+  std::int64_t dram_backlog_ = 0;      // traced: cycles of DRAM transfer queued after the last request
+  std::int64_t l2_backlog_ = 0;        // traced
   sc_core::sc_event done_;
 };
 

@@ -4,6 +4,7 @@
 
 #include "common/checked.h"
 #include "common/error.h"
+#include "sm/shared_memory.h"
 
 namespace stcsim {
 
@@ -22,6 +23,9 @@ KBlockCoster::KBlockCoster(const MachineConfig& machine, DType dtype, const Gemm
     has_sparse_ = true;
     sparse_frag_ = mma_fragments({sparse_.m, sparse_.n, sparse_.k, 0}, dtype, sparse_.sparse_n, sparse_.sparse_m,
                                  kc.a_source, kc.b_source(), threads);
+    // One index of index_bits(M) bits per kept value: m rows x (k / M) groups x N kept.
+    sparse_meta_bits_ = std::int64_t{sparse_.m} * (sparse_.k / sparse_.sparse_m) * sparse_.sparse_n *
+                        index_bits(sparse_.sparse_m);
   }
   units_ = std::max(1, machine.arch.sm.tensor_cores / tc_.cooperating());
   const TileShape cta = kc.cta_tile_for(dtype);
@@ -47,6 +51,38 @@ KBlockCost KBlockCoster::cost(const KBlock& b) const {
   const std::int64_t writes = static_cast<std::int64_t>(b.s_bytes + b.d_bytes);
   c.smem = ceil_div(reads, sc.bytes_per_clock) + ceil_div(writes, sc.bytes_per_clock);
   return c;
+}
+
+SmActivity KBlockCoster::activity(const KBlock& b, std::int64_t repeat) const {
+  SmActivity a;
+  if (repeat <= 0) return a;
+  const std::int64_t dense = checked_mul(b.dense_mmas, repeat, "MMAs");
+  const std::int64_t sparse = checked_mul(b.sparse_mmas, repeat, "MMAs");
+  TensorCore tc = tc_;
+  tc.stats() = {};
+  tc.selector().stats() = {};
+  tc.issue_sequence(0, dense_, dense);
+  if (has_sparse_) tc.issue_sequence(0, sparse_, sparse);
+  a.tensor_core = tc.stats();
+  a.operand_selector = tc.selector().stats();
+  // Each unit's register file delivers its share; the counts add up over the units.
+  RegisterFile rf = rf_;
+  rf.stats() = {};
+  rf.deliver(dense_frag_, dense, a_reuse_, 0);
+  if (has_sparse_) rf.deliver(sparse_frag_, sparse, a_reuse_, sparse_meta_bits_);
+  a.register_file = rf.stats();
+  SharedMemory smem(machine_.arch.sm.shared_memory);
+  const auto rep = static_cast<std::uint64_t>(repeat);
+  smem.read(static_cast<std::int64_t>(checked_mul(b.s_bytes * warp_cols_ + b.d_bytes * warp_rows_, rep, "bytes")));
+  smem.write(static_cast<std::int64_t>(checked_mul(b.s_bytes + b.d_bytes, rep, "bytes")));
+  a.shared_memory = smem.stats();
+  return a;
+}
+
+SmActivity KBlockCoster::activity(const CtaWork& w) const {
+  SmActivity a;
+  for (const KBlockRun& r : w.runs()) a += activity(r.block, r.repeat);
+  return a;
 }
 
 }  // namespace stcsim

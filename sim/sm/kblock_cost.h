@@ -20,6 +20,7 @@
 #include "regfile/register_file.h"
 #include "scheduler/cta_work.h"
 #include "sm/mainloop.h"
+#include "sm/sm_stats.h"
 #include "tensor_core/tensor_core.h"
 
 namespace stcsim {
@@ -30,6 +31,11 @@ class KBlockCoster {
   KBlockCoster(const MachineConfig& machine, DType dtype, const GemmMapping& mapping);
 
   KBlockCost cost(const KBlock& b) const;
+  // What `repeat` such k-blocks make the SM's units count (instructions, MACs, selections, register
+  // and shared-memory accesses), counted by the units themselves on scratch copies.
+  SmActivity activity(const KBlock& b, std::int64_t repeat = 1) const;
+  // The same summed over every k-block of a CTA's work.
+  SmActivity activity(const CtaWork& w) const;
   // MMA latency beyond occupancy, paid once when a CTA's main loop drains.
   std::int64_t drain_cycles() const { return drain_; }
 
@@ -54,6 +60,7 @@ class KBlockCoster {
   int warp_rows_ = 1;  // warps (or warpgroups) along the CTA tile's m
   int warp_cols_ = 1;  // along n
   std::int64_t drain_ = 0;
+  std::int64_t sparse_meta_bits_ = 0;  // index bits one sparse instruction reads
 };
 
 }  // namespace stcsim

@@ -77,8 +77,13 @@ case_run_gemm() {
   expect_ok "$STCSIM" run --config configs/a100.yaml --gemm 8192x8192x8192 --dtype bf16 --pattern 2:4 --set arch.clock_mhz=1200 --out "$TMP/r"
   contains "A100"
   contains "2:4 sparse tensor-core path"
-  contains "nothing was simulated"
-  [ -s "$TMP/r/config.yaml" ] && [ -s "$TMP/r/gemms.trace" ] || fail "run --out wrote nothing"
+  contains "^total .* [0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+%"
+  contains "energy by component"
+  for f in config.yaml gemms.trace results.csv stats.yaml; do [ -s "$TMP/r/$f" ] || fail "run --out did not write $f"; done
+  head -1 "$TMP/r/results.csv" | grep -q "^layer,m,n,k,dtype,pattern,count,math_path,cycles,time_s," || fail "results.csv header"
+  [ "$(wc -l < "$TMP/r/results.csv")" -eq 2 ] || fail "results.csv: one row expected"
+  grep -q "sm107:" "$TMP/r/stats.yaml" || fail "stats.yaml lacks per-SM stats"
+  grep -q "tensor_core:" "$TMP/r/stats.yaml" || fail "stats.yaml lacks tensor-core stats"
   grep -q "clock_mhz: 1200" "$TMP/r/config.yaml" || fail "--set not in the resolved config"
   # The resolved config and the GEMMs as run load back.
   expect_ok "$STCSIM" run --config "$TMP/r/config.yaml" --trace "$TMP/r/gemms.trace"
@@ -90,6 +95,39 @@ case_run_gemm() {
   expect_ok "$STCSIM" run --gemm 1024x1024x1024 --pattern 1:4
   contains "run dense on explicit zeros"
   expect_err "1:4 is not supported by H100.*unsupported_sparsity: error" "$STCSIM" run --gemm 1024x1024x1024 --pattern 1:4 --set arch.tensor_core.unsupported_sparsity=error
+}
+
+case_run_compare() {
+  # Dense and 2:4 side by side; identical inputs give byte-identical results and stats.
+  expect_ok "$STCSIM" run --trace traces/bert-base_b32_s128.trace --pattern dense --pattern 2:4 --out "$TMP/a"
+  contains "side by side"
+  contains "^bert-base.ffn1 +[0-9]+ +[0-9]+ +[0-9.]+x"
+  [ "$(wc -l < "$TMP/a/results.csv")" -eq 13 ] || fail "results.csv: 12 rows expected"
+  expect_ok "$STCSIM" run --trace traces/bert-base_b32_s128.trace --pattern dense --pattern 2:4 --out "$TMP/b"
+  cmp -s "$TMP/a/results.csv" "$TMP/b/results.csv" || fail "results.csv differs between identical runs"
+  cmp -s "$TMP/a/stats.yaml" "$TMP/b/stats.yaml" || fail "stats.yaml differs between identical runs"
+  # A run alone gives the rows it gives beside another run (each run starts on a cold memory system).
+  expect_ok "$STCSIM" run --trace traces/bert-base_b32_s128.trace --pattern 2:4 --out "$TMP/c"
+  [ "$(tail -n +2 "$TMP/c/results.csv")" = "$(tail -n 6 "$TMP/a/results.csv")" ] || fail "2:4 alone differs from 2:4 beside dense"
+}
+
+case_run_vcd() {
+  expect_ok "$STCSIM" run --gemm 512x512x512 --pattern 2:4 --vcd "$TMP/w.vcd"
+  [ -s "$TMP/w.vcd" ] || fail "no waveform written"
+  grep -q '\$var .* resident_ctas' "$TMP/w.vcd" || fail "waveform lacks resident_ctas"
+  grep -q '\$var .* dram_backlog_cycles' "$TMP/w.vcd" || fail "waveform lacks dram_backlog_cycles"
+  grep -q '^#[1-9]' "$TMP/w.vcd" || fail "waveform has no time steps"
+}
+
+case_run_shipped() {
+  # Every shipped config runs every shipped trace and writes its results.
+  for c in configs/*.yaml; do
+    for t in traces/*.trace; do
+      expect_ok "$STCSIM" run --config "$c" --trace "$t" --out "$TMP/s"
+      contains "^total "
+      [ -s "$TMP/s/results.csv" ] && [ -s "$TMP/s/stats.yaml" ] || fail "$c $t: results not written"
+    done
+  done
 }
 
 case_run_bad_input() {
@@ -107,6 +145,8 @@ case_run_bad_input() {
   expect_err "gemm: fp8 is not supported by the tensor cores of V100" "$STCSIM" run --config configs/v100.yaml --gemm 64x64x64 --dtype fp8
   printf 'stcsim-trace v1\nok 8 8 8 fp16 B 2:4 1\nbad 8 8 8 fp16 B 2:4 1.5\n' > "$TMP/bad.trace"
   expect_err "bad.trace:3: count: '1.5' is not an integer" "$STCSIM" run --trace "$TMP/bad.trace"
+  expect_err "cannot create the waveform file" "$STCSIM" run --gemm 64x64x64 --vcd "$TMP/no/such/dir/w.vcd"
+  expect_err "--seed" "$STCSIM" run --gemm 64x64x64 --seed -3
 }
 
 case_validate() {

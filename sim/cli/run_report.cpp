@@ -1,0 +1,86 @@
+#include "cli/run_report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace stcsim::cli {
+
+namespace {
+
+std::string short_name(const std::string& s, std::size_t width) {
+  if (s.size() <= width) return s;
+  return s.substr(0, width - 1) + "~";
+}
+
+double pct(std::uint64_t part, std::uint64_t whole) {
+  return whole == 0 ? 0.0 : 100.0 * static_cast<double>(part) / static_cast<double>(whole);
+}
+
+std::string layer_line(const LayerResult& r) {
+  // Stall shares are of the SM-cycles the main loops and idle time account for.
+  const std::uint64_t sm = r.sm_mma_cycles + r.sm_memory_stall_cycles + r.sm_regfile_stall_cycles +
+                           r.sm_smem_stall_cycles + r.sm_pipeline_cycles + r.sm_idle_cycles;
+  const auto dim = [&](std::int64_t v) { return r.layer == "total" ? std::string() : std::to_string(v); };
+  return fmt::format("{:<24} {:>6} {:>6} {:>6} {:>5} {:>12} {:>10.2f} {:>8.1f} {:>5.1f}% {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>10.3f}\n",
+                     short_name(r.layer, 24), dim(r.m), dim(r.n), dim(r.k), r.count, r.cycles, r.time_s * 1e6, r.tflops,
+                     100.0 * r.tc_utilization, pct(r.sm_mma_cycles, sm), pct(r.sm_memory_stall_cycles, sm),
+                     pct(r.sm_regfile_stall_cycles, sm), pct(r.sm_smem_stall_cycles, sm),
+                     pct(r.sm_pipeline_cycles, sm), pct(r.sm_idle_cycles, sm), r.energy_j() * 1e3);
+}
+
+}  // namespace
+
+std::string format_run_report(const MachineConfig& machine, const std::vector<RunResult>& runs) {
+  std::string out;
+  for (const RunResult& run : runs) {
+    out += fmt::format("\n== run: {} ({} GEMM lines) at {} MHz on {} SMs\n", run.label, run.rows.size(),
+                       machine.arch.clock_mhz, machine.arch.sms);
+    out += fmt::format("{:<24} {:>6} {:>6} {:>6} {:>5} {:>12} {:>10} {:>8} {:>6} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>10}\n",
+                       "layer", "m", "n", "k", "count", "cycles", "time_us", "TFLOP/s", "TC", "mma%", "mem%", "rf%",
+                       "smem%", "pipe%", "idle%", "energy_mJ");
+    for (const LayerResult& r : run.rows) {
+      out += layer_line(r);
+      out += fmt::format("{:<24} path: {}\n", "", r.math_path);
+    }
+    out += layer_line(run.total);
+    const EnergyBreakdown& e = run.total.energy;
+    out += fmt::format("energy by component (mJ): MACs {:.3f}, operand selector + metadata {:.3f}, register file {:.3f}, "
+                       "shared memory {:.3f}, L2 {:.3f}, DRAM {:.3f}, static {:.3f}; total {:.3f}\n",
+                       e.macs * 1e3, e.selector_metadata * 1e3, e.register_file * 1e3, e.shared_memory * 1e3,
+                       e.l2 * 1e3, e.dram * 1e3, e.static_energy * 1e3, e.total() * 1e3);
+    out += fmt::format("traffic: L2 {:.3f} GB, DRAM {:.3f} GB; MACs executed {:.3f} G of {:.3f} G dense\n",
+                       static_cast<double>(run.total.l2_bytes) * 1e-9, static_cast<double>(run.total.dram_bytes) * 1e-9,
+                       static_cast<double>(run.total.executed_macs) * 1e-9,
+                       static_cast<double>(run.total.dense_macs) * 1e-9);
+  }
+  if (runs.size() > 1) {
+    const RunResult& base = runs.front();
+    out += fmt::format("\n== side by side: cycles, and speedup and energy ratio over '{}'\n", base.label);
+    out += fmt::format("{:<24}", "layer");
+    for (const RunResult& r : runs) out += fmt::format(" {:>14}", short_name(r.label, 14));
+    for (std::size_t i = 1; i < runs.size(); ++i) out += fmt::format(" {:>9} {:>9}", "speedup", "energy");
+    out += "\n";
+    const auto row = [&](const std::string& name, const auto& pick) {
+      out += fmt::format("{:<24}", short_name(name, 24));
+      for (const RunResult& r : runs) out += fmt::format(" {:>14}", pick(r).cycles);
+      for (std::size_t i = 1; i < runs.size(); ++i) {
+        const LayerResult& a = pick(base);
+        const LayerResult& b = pick(runs[i]);
+        out += fmt::format(" {:>8.3f}x {:>8.3f}x", b.cycles ? static_cast<double>(a.cycles) / static_cast<double>(b.cycles) : 0.0,
+                           a.energy_j() > 0 ? b.energy_j() / a.energy_j() : 0.0);
+      }
+      out += "\n";
+    };
+    const bool same_lines = std::all_of(runs.begin(), runs.end(), [&](const RunResult& r) { return r.rows.size() == base.rows.size(); });
+    if (same_lines) {
+      for (std::size_t l = 0; l < base.rows.size(); ++l) {
+        row(base.rows[l].layer, [&](const RunResult& r) -> const LayerResult& { return r.rows[l]; });
+      }
+    }
+    row("total", [](const RunResult& r) -> const LayerResult& { return r.total; });
+  }
+  return out;
+}
+
+}  // namespace stcsim::cli

@@ -1,0 +1,222 @@
+#include "gpu/simulation.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <memory>
+
+#include "common/error.h"
+#include "gpu/gpu_module.h"
+#include "report/energy.h"
+#include "scheduler/launch_plan.h"
+#include "sm/kblock_cost.h"
+
+namespace stcsim {
+
+namespace {
+
+bool g_elaborated = false;
+
+// Everything one trace line needs alive while SystemC runs.
+struct LinePlan {
+  const GemmOp* op = nullptr;
+  std::size_t line = 0;
+  GemmMapping mapping;
+  std::unique_ptr<LaunchPlan> plan;
+  std::unique_ptr<KBlockCoster> coster;
+};
+
+std::string where(const Trace& t, std::size_t i) {
+  return fmt::format("{}:{}", t.source, i < t.lines.size() ? t.lines[i] : i + 1);
+}
+
+LinePlan plan_line(const MachineConfig& machine, const Trace& t, std::size_t i, std::uint64_t seed) {
+  LinePlan lp;
+  lp.op = &t.ops[i];
+  lp.line = i < t.lines.size() ? t.lines[i] : i + 1;
+  try {
+    lp.mapping = map_gemm(*lp.op, machine);
+    std::unique_ptr<SparseOperand> operand;
+    if (plan_needs_operand(*lp.op, lp.mapping)) {
+      operand = std::make_unique<SparseOperand>(build_operand(*lp.op, seed, lp.line));
+    }
+    lp.plan = std::make_unique<LaunchPlan>(plan_launch(*lp.op, lp.mapping, machine, operand.get()));
+    lp.coster = std::make_unique<KBlockCoster>(machine, lp.op->dtype, lp.mapping);
+  } catch (const Error& e) {
+    throw Error(fmt::format("{}: {}", where(t, i), e.what()));
+  }
+  return lp;
+}
+
+void fill_rates(LayerResult& r, const MachineConfig& machine, std::uint64_t tc_busy_cycles, int cooperating) {
+  r.time_s = static_cast<double>(r.cycles) / (machine.arch.clock_mhz * 1e6);
+  r.tflops = r.time_s > 0 ? 2.0 * static_cast<double>(r.dense_macs) / r.time_s * 1e-12 : 0.0;
+  const double tc_cycles = static_cast<double>(machine.arch.tensor_cores()) * static_cast<double>(r.cycles);
+  r.tc_utilization = tc_cycles > 0 ? static_cast<double>(tc_busy_cycles) * cooperating / tc_cycles : 0.0;
+}
+
+LayerResult line_result(const MachineConfig& machine, const LinePlan& lp, const LaunchStats& st) {
+  const GemmOp& g = *lp.op;
+  LayerResult r;
+  r.layer = g.layer;
+  r.m = g.m;
+  r.n = g.n;
+  r.k = g.k;
+  r.dtype = g.dtype;
+  r.pattern = g.pattern;
+  r.count = g.count;
+  r.math_path = lp.mapping.note;
+  r.cycles = st.cycles;
+  r.dense_macs = g.dense_macs();
+  const SmActivity& u = st.sm.units;
+  r.executed_macs = u.tensor_core.executed_macs();
+  r.l2_bytes = st.memory.l2_bytes();
+  r.dram_bytes = st.memory.dram_bytes();
+  const MainloopStats& ml = st.sm.mainloop;
+  r.sm_mma_cycles = ml.mma_cycles;
+  r.sm_memory_stall_cycles = ml.memory_stall_cycles;
+  r.sm_regfile_stall_cycles = ml.regfile_stall_cycles;
+  r.sm_smem_stall_cycles = ml.smem_stall_cycles;
+  r.sm_pipeline_cycles = ml.pipeline_cycles;
+  const std::uint64_t sm_cycles = st.cycles * static_cast<std::uint64_t>(machine.arch.sms);
+  r.sm_idle_cycles = sm_cycles > st.sm.resident_cycles ? sm_cycles - st.sm.resident_cycles : 0;
+  fill_rates(r, machine, u.tensor_core.busy_cycles, lp.coster->dense_instr().m > 0 ? TensorCore::cooperating_for(machine.kernel.instruction) : 1);
+
+  EnergyCounts c;
+  c.dense_macs = u.tensor_core.dense_macs;
+  c.sparse_macs = u.tensor_core.sparse_macs;
+  c.selections = u.operand_selector.selections;
+  c.metadata_bits = u.register_file.metadata_bits;  // read once from the registers; the selector's decode is per selection
+  c.register_reads = u.register_file.reads;
+  c.register_writes = u.register_file.writes;
+  c.smem_read_bytes = u.shared_memory.read_bytes;
+  c.smem_write_bytes = u.shared_memory.write_bytes;
+  c.l2_bytes = r.l2_bytes;
+  c.dram_bytes = r.dram_bytes;
+  r.energy = compute_energy(c, machine.energy, g.dtype, r.time_s, machine.arch.sms);
+  return r;
+}
+
+LayerResult total_of(const MachineConfig& machine, const std::string& label, const std::vector<LayerResult>& rows,
+                     std::uint64_t tc_busy_cycles) {
+  LayerResult t;
+  t.layer = "total";
+  t.pattern = label;
+  t.count = 0;
+  for (const LayerResult& r : rows) {
+    t.count += r.count;
+    t.cycles += r.cycles;
+    t.dense_macs += r.dense_macs;
+    t.executed_macs += r.executed_macs;
+    t.l2_bytes += r.l2_bytes;
+    t.dram_bytes += r.dram_bytes;
+    t.sm_mma_cycles += r.sm_mma_cycles;
+    t.sm_memory_stall_cycles += r.sm_memory_stall_cycles;
+    t.sm_regfile_stall_cycles += r.sm_regfile_stall_cycles;
+    t.sm_smem_stall_cycles += r.sm_smem_stall_cycles;
+    t.sm_pipeline_cycles += r.sm_pipeline_cycles;
+    t.sm_idle_cycles += r.sm_idle_cycles;
+    t.energy += r.energy;
+  }
+  if (!rows.empty()) t.dtype = rows.front().dtype;
+  t.math_path = "";
+  fill_rates(t, machine, tc_busy_cycles, TensorCore::cooperating_for(machine.kernel.instruction));
+  return t;
+}
+
+}  // namespace
+
+SimResult simulate(const MachineConfig& machine, const std::vector<RunInput>& runs, const SimOptions& opts) {
+  if (g_elaborated) throw Error("simulate: SystemC elaborates once per process; put every run in one call");
+  g_elaborated = true;
+
+  std::vector<std::vector<LinePlan>> plans(runs.size());
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    for (std::size_t i = 0; i < runs[r].trace.ops.size(); ++i) plans[r].push_back(plan_line(machine, runs[r].trace, i, opts.seed));
+  }
+
+  GpuModule gpu("gpu", machine);
+  for (const auto& run : plans) {
+    bool first = true;
+    for (const LinePlan& lp : run) {
+      gpu.add_launch(*lp.plan, *lp.coster, first);
+      first = false;
+    }
+  }
+  sc_core::sc_trace_file* tf = nullptr;
+  if (!opts.vcd_path.empty()) {
+    std::string base = opts.vcd_path;
+    if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0) base.resize(base.size() - 4);
+    // SystemC opens the file only when the simulation starts: check that it can be written now.
+    if (!std::ofstream(base + ".vcd")) throw IoError(fmt::format("{}: cannot create the waveform file", base + ".vcd"));
+    tf = sc_core::sc_create_vcd_trace_file(base.c_str());
+    if (tf == nullptr) throw IoError(fmt::format("{}: cannot create the waveform file", opts.vcd_path));
+    tf->set_time_unit(1, sc_core::SC_NS);
+    gpu.trace(tf);
+  }
+  try {
+    sc_core::sc_start();
+  } catch (const sc_core::sc_report& e) {
+    throw Error(fmt::format("simulation kernel: {}", e.what()));
+  }
+  if (tf != nullptr) sc_core::sc_close_vcd_trace_file(tf);
+
+  SimResult out;
+  std::size_t launch = 0;
+  std::size_t memory_index = 0;
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    RunResult rr;
+    rr.label = runs[r].label;
+    std::uint64_t busy = 0;
+    const std::size_t first_launch = launch;
+    for (const LinePlan& lp : plans[r]) {
+      const LaunchStats& st = gpu.results().at(launch++);
+      rr.rows.push_back(line_result(machine, lp, st));
+      busy += st.sm.units.tensor_core.busy_cycles;
+      out.simulated_cycles += st.cycles;
+      out.mma_instructions += st.sm.units.tensor_core.instructions;
+      rr.stats.add_all(fmt::format("gpu.scheduler.launch{}", launch - 1 - first_launch), st.scheduler);
+    }
+    rr.total = total_of(machine, rr.label, rr.rows, busy);
+    rr.stats.add("gpu.cycles", rr.total.cycles);
+    for (const auto& sm : gpu.sms()) {
+      SmStats s;
+      for (std::size_t l = first_launch; l < launch && l < sm->per_launch().size(); ++l) s += sm->per_launch()[l];
+      s.add_to(rr.stats, fmt::format("gpu.sm{}", sm->id()));
+    }
+    if (!plans[r].empty()) {
+      const auto& m = gpu.memory_totals().at(memory_index++);
+      rr.stats.add_all("gpu.memory", m.memory);
+      rr.stats.add_all("gpu.memory.l2", m.l2);
+      rr.stats.add_all("gpu.memory.l2_link", m.l2_link);
+      rr.stats.add_all("gpu.memory.dram_link", m.dram_link);
+    }
+    out.runs.push_back(std::move(rr));
+  }
+  return out;
+}
+
+std::string runs_csv(const std::vector<RunResult>& runs) {
+  std::vector<LayerResult> rows;
+  for (const RunResult& r : runs) rows.insert(rows.end(), r.rows.begin(), r.rows.end());
+  return results_csv(rows);
+}
+
+std::string runs_stats_yaml(const std::vector<RunResult>& runs, const std::string& header_comment) {
+  std::string out = header_comment;
+  out += "runs:\n";
+  for (const RunResult& r : runs) {
+    out += fmt::format("  - label: \"{}\"\n    stats:\n", r.label);
+    const std::string body = r.stats.to_yaml();
+    std::size_t pos = 0;
+    while (pos < body.size()) {
+      const std::size_t nl = body.find('\n', pos);
+      const std::size_t end = nl == std::string::npos ? body.size() : nl;
+      out += "      " + body.substr(pos, end - pos) + "\n";
+      pos = end + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace stcsim

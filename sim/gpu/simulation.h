@@ -1,0 +1,53 @@
+// A whole simulation: the traces of one or more runs (the same trace dense and 2:4, say) mapped onto
+// the machine, cut into launches, played by GpuModule in one SystemC elaboration, and turned into
+// per-line results with energy, and the stats tree. SystemC elaborates once per process, so
+// simulate() runs at most once per process (a second call throws Error); runs that must be compared
+// go into one call, each on a fresh memory system so that none sees another's L2 contents.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/machine_config.h"
+#include "mapping/math_path.h"
+#include "report/results.h"
+#include "report/stats_tree.h"
+#include "trace/trace_io.h"
+
+namespace stcsim {
+
+struct SimOptions {
+  std::uint64_t seed = 1;  // weights of sparse operands: derive_seed(seed, layer, line)
+  std::string vcd_path;    // write a waveform here ("" for none); ".vcd" is appended when missing
+};
+
+// One run: a trace with a label ("dense", "2:4").
+struct RunInput {
+  std::string label;
+  Trace trace;
+};
+
+struct RunResult {
+  std::string label;
+  std::vector<LayerResult> rows;  // one per trace line
+  LayerResult total;              // layer "total": sums, and rates over the summed time
+  StatsTree stats;                // every counter, gpu.smN.*, gpu.memory.*, gpu.scheduler.*
+};
+
+struct SimResult {
+  std::vector<RunResult> runs;
+  std::uint64_t simulated_cycles = 0;  // over all runs
+  std::uint64_t mma_instructions = 0;  // over all runs
+};
+
+// Throws Error naming trace:line for a GEMM the machine cannot run (UnsupportedError), and Error when
+// called a second time in a process.
+SimResult simulate(const MachineConfig& machine, const std::vector<RunInput>& runs, const SimOptions& opts = {});
+
+// results.csv of several runs: their rows in order (totals not included).
+std::string runs_csv(const std::vector<RunResult>& runs);
+// stats.yaml of several runs: a list of {label, stats}.
+std::string runs_stats_yaml(const std::vector<RunResult>& runs, const std::string& header_comment);
+
+}  // namespace stcsim

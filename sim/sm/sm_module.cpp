@@ -1,0 +1,106 @@
+// Dynamic processes: one thread per CTA slot, spawned while the module is built.
+#define SC_INCLUDE_DYNAMIC_PROCESSES
+
+#include "sm/sm_module.h"
+
+#include <algorithm>
+
+#include "memory/l2_tile_key.h"
+
+namespace stcsim {
+
+namespace {
+const sc_core::sc_time kCycle(1, sc_core::SC_NS);
+}  // namespace
+
+std::int64_t sim_cycle_now() { return static_cast<std::int64_t>(sc_core::sc_time_stamp() / kCycle); }
+
+void sim_wait_until(std::int64_t cycle) {
+  const std::int64_t t = sim_cycle_now();
+  if (cycle > t) sc_core::wait(kCycle * static_cast<double>(cycle - t));
+}
+
+SmModule::SmModule(const sc_core::sc_module_name& name, const MachineConfig& machine, int id, int slots, SmHost& host)
+    : sc_core::sc_module(name), machine_(machine), id_(id), host_(host) {
+  for (int s = 0; s < slots; ++s) {
+    slot_go_.push_back(std::make_unique<sc_core::sc_event>());
+    const auto index = static_cast<std::size_t>(s);
+    sc_core::sc_spawn([this, index] { slot(index); }, sc_core::sc_gen_unique_name("slot"));
+  }
+}
+
+SmStats& SmModule::stats() {
+  const auto i = static_cast<std::size_t>(host_.launch().index);
+  if (per_launch_.size() <= i) per_launch_.resize(i + 1);
+  return per_launch_[i];
+}
+
+SmStats SmModule::total() const {
+  SmStats t;
+  for (const SmStats& s : per_launch_) t += s;
+  return t;
+}
+
+void SmModule::trace(sc_core::sc_trace_file* tf) const {
+  const std::string base = name();
+  sc_core::sc_trace(tf, resident_, base + ".resident_ctas");
+  sc_core::sc_trace(tf, loads_issued_, base + ".kblock_loads");
+}
+
+void SmModule::set_resident(int delta) {
+  const std::int64_t now = sim_cycle_now();
+  if (resident_ > 0) stats().resident_cycles += static_cast<std::uint64_t>(now - resident_since_);
+  resident_since_ = now;
+  resident_ += delta;
+}
+
+void SmModule::start_launch() {
+  for (auto& e : slot_go_) e->notify(sc_core::SC_ZERO_TIME);
+}
+
+void SmModule::slot(std::size_t index) {
+  for (;;) {
+    sc_core::wait(*slot_go_[index]);
+    while (const auto c = host_.next_cta(id_)) run_cta(*c);
+    host_.slot_finished();
+  }
+}
+
+void SmModule::run_cta(std::size_t cta) {
+  const SmHost::Launch& l = host_.launch();
+  const LaunchPlan& plan = *l.plan;
+  const CtaPos& pos = plan.ctas()[cta];
+  const CtaWork& w = plan.work_of(pos);
+  set_resident(+1);
+
+  Mainloop ml(sim_cycle_now(), w.k_blocks(), machine_.kernel.stages, l.coster->drain_cycles());
+  // Equal consecutive k-blocks cost the same: price each run once.
+  std::size_t run = 0;
+  std::int64_t left_in_run = w.runs().empty() ? 0 : w.runs()[0].repeat;
+  KBlockCost cost = w.runs().empty() ? KBlockCost{} : l.coster->cost(w.runs()[0].block);
+  for (std::int64_t i = 0; i < w.k_blocks(); ++i) {
+    if (left_in_run == 0) {
+      ++run;
+      left_in_run = w.runs()[run].repeat;
+      cost = l.coster->cost(w.runs()[run].block);
+    }
+    --left_in_run;
+    const KBlock& kb = w.runs()[run].block;
+    sim_wait_until(ml.next_load_issue());
+    const std::vector<TileRequest> tiles = {{l2_key(plan.s_key(pos, i), l.key), static_cast<std::int64_t>(kb.s_bytes)},
+                                            {l2_key(plan.d_key(pos, i), l.key), static_cast<std::int64_t>(kb.d_bytes)}};
+    ++loads_issued_;
+    const std::int64_t arrival = host_.load(sim_cycle_now(), id_, tiles);
+    tc_free_ = ml.load_arrived(arrival, cost, tc_free_);
+  }
+  sim_wait_until(ml.finish());
+  host_.store(sim_cycle_now(), id_, c_tile_key(l.key, pos.row_block, pos.col_block, pos.copy, pos.split),
+              static_cast<std::int64_t>(w.c_bytes));
+  SmStats& st = stats();
+  ++st.ctas;
+  st.mainloop += ml.stats();
+  st.units += (*l.work_activity)[pos.work];
+  set_resident(-1);
+}
+
+}  // namespace stcsim

@@ -1,0 +1,84 @@
+// One streaming multiprocessor as SystemC sees it: its CTA slots, each a thread that takes CTAs
+// from the global tile scheduler and plays their main loops (mainloop.h) in simulated time, and the
+// tensor cores the slots share (one "free from" cycle per SM: the slots' k-blocks queue on them).
+// The fine units are plain C++ the slots consult: KBlockCoster prices each k-block from the tensor
+// core, register file and shared-memory models, and counts their activity. The SM does not wake per
+// cycle: a slot computes when its next load may issue and waits until then (docs/model.md, "Timing").
+// Left out: warp scheduling within a CTA, and CTA launch overhead.
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "config/machine_config.h"
+#include "memory/memory_system.h"
+#include "scheduler/launch_plan.h"
+#include "sm/kblock_cost.h"
+#include "sm/sm_stats.h"
+
+namespace stcsim {
+
+// The launch an SM is running and the GPU around it: what SmModule needs from its parent.
+class SmHost {
+ public:
+  struct Launch {
+    const LaunchPlan* plan = nullptr;
+    const KBlockCoster* coster = nullptr;
+    std::int64_t index = 0;                            // launch number in the simulation, for stats
+    std::int64_t key = 0;                              // launch number since the memory system was fresh, for L2 keys
+    const std::vector<SmActivity>* work_activity = nullptr;  // per work class of the plan
+  };
+
+  virtual ~SmHost() = default;
+  virtual const Launch& launch() const = 0;
+  virtual std::optional<std::size_t> next_cta(int sm) = 0;
+  // The memory system, through the host so that it sees every request.
+  virtual std::int64_t load(std::int64_t now, int sm, const std::vector<TileRequest>& tiles) = 0;
+  virtual std::int64_t store(std::int64_t now, int sm, const L2TileKey& key, std::int64_t bytes) = 0;
+  // A slot found no CTA left in this launch.
+  virtual void slot_finished() = 0;
+};
+
+class SmModule : public sc_core::sc_module {
+ public:
+  // `slots` CTA slots (TileScheduler::ctas_per_sm).
+  SmModule(const sc_core::sc_module_name& name, const MachineConfig& machine, int id, int slots, SmHost& host);
+
+  int id() const { return id_; }
+  // Starts the host's current launch: the slots, woken in a fixed order (slot 0 first), take CTAs
+  // until next_cta says none is left. The order does not depend on how the last launch ended, so a
+  // launch gives the same cycles whatever ran before it on a fresh memory system.
+  void start_launch();
+  // Stats per launch (index = SmHost::Launch::index), and summed.
+  const std::vector<SmStats>& per_launch() const { return per_launch_; }
+  SmStats total() const;
+  // Adds the SM's main signals (resident CTAs, k-block loads issued) to a waveform.
+  void trace(sc_core::sc_trace_file* tf) const;
+
+ private:
+  void slot(std::size_t index);
+  void run_cta(std::size_t cta);
+  void set_resident(int delta);
+  SmStats& stats();
+
+  const MachineConfig& machine_;
+  int id_;
+  SmHost& host_;
+  std::int64_t tc_free_ = 0;  // cycle the SM's tensor cores are next free
+  int resident_ = 0;          // CTAs resident now
+  std::int64_t resident_since_ = 0;
+  std::int64_t loads_issued_ = 0;
+  std::vector<SmStats> per_launch_;
+  std::vector<std::unique_ptr<sc_core::sc_event>> slot_go_;
+};
+
+// Simulated time is counted in core cycles: one cycle is one nanosecond of SystemC time (waveforms
+// read in ns are cycles).
+std::int64_t sim_cycle_now();
+void sim_wait_until(std::int64_t cycle);
+
+}  // namespace stcsim
