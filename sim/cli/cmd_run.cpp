@@ -25,7 +25,7 @@ namespace {
 
 constexpr const char* kUsage =
     "Usage: stcsim run [--config C] (--trace T | --gemm MxNxK [--dtype D]) [--pattern P]... [--set k=v]...\n"
-    "                  [--seed S] [--out DIR] [--vcd FILE]\n\n"
+    "                  [--seed S] [--out DIR] [--vcd FILE] [--exact]\n\n"
     "Simulates a GEMM trace, or one GEMM, cycle by cycle on the machine described by config C (default\n"
     "configs/h100.yaml) and prints per layer and in total: cycles, time at the configured clock, TFLOP/s\n"
     "(dense-equivalent), tensor-core utilisation, where the SMs' cycles went, and energy by component.\n"
@@ -36,7 +36,8 @@ constexpr const char* kUsage =
     "--out writes DIR/results.csv (one row per run and trace line), DIR/stats.yaml (every counter under\n"
     "the module hierarchy's names), DIR/config.yaml (the resolved machine) and DIR/gemms.trace.\n"
     "--vcd writes a waveform (1 ns = 1 cycle) of each SM's resident CTAs and k-block loads and of the\n"
-    "L2 and DRAM backlogs; meant for small runs.";
+    "L2 and DRAM backlogs; meant for small runs. --exact prices every k-block anew with every MMA issued\n"
+    "one by one, instead of once per run of equal k-blocks: the same results, to check that.";
 
 constexpr const char* kExamples =
     "  stcsim run --trace traces/bert-base_b32_s128.trace --pattern dense --pattern 2:4\n"
@@ -82,7 +83,8 @@ int cmd_run(const std::vector<std::string>& args) {
       ("set,s", po::value<std::vector<std::string>>()->composing(), "override a config key: key.path=value (repeatable)")
       ("out,o", po::value<std::string>(), "folder for the results")
       ("seed", po::value<std::string>()->default_value("1"), "seed of the generated weights (an integer >= 0)")
-      ("vcd", po::value<std::string>(), "write a waveform of the main signals to FILE");
+      ("vcd", po::value<std::string>(), "write a waveform of the main signals to FILE")
+      ("exact", "price every k-block anew, one MMA at a time (no caching of equal k-blocks; same results, slower)");
   po::variables_map vm;
   if (!parse_args(args, opts, {}, vm, kUsage, kExamples)) return 0;
 
@@ -120,6 +122,7 @@ int cmd_run(const std::vector<std::string>& args) {
   const auto seed = parse_int(vm["seed"].as<std::string>());
   if (!seed || *seed < 0) throw UsageError(fmt::format("--seed: '{}' is not an integer >= 0", vm["seed"].as<std::string>()));
   sim_opts.seed = static_cast<std::uint64_t>(*seed);
+  sim_opts.exact = vm.count("exact") != 0;
   if (vm.count("vcd")) sim_opts.vcd_path = vm["vcd"].as<std::string>();
   std::string out_dir;
   if (vm.count("out")) {

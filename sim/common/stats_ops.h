@@ -38,4 +38,10 @@ S stats_sub(S a, const S& b) {
   return a;
 }
 
+// Every counter times k.
+template <class S>
+void stats_scale(S& s, std::uint64_t k) {
+  s.visit([&](const char*, auto& x) { x *= k; });
+}
+
 }  // namespace stcsim

@@ -7,8 +7,8 @@
 
 namespace stcsim {
 
-GpuModule::GpuModule(const sc_core::sc_module_name& name, const MachineConfig& machine)
-    : sc_core::sc_module(name), machine_(machine), memory_(std::make_unique<MemorySystem>(machine.arch)) {
+GpuModule::GpuModule(const sc_core::sc_module_name& name, const MachineConfig& machine, bool exact)
+    : sc_core::sc_module(name), machine_(machine), memory_(std::make_unique<MemorySystem>(machine.arch)), exact_(exact) {
   ctas_per_sm_ = TileScheduler::ctas_per_sm(machine);
   for (int sm = 0; sm < machine.arch.sms; ++sm) {
     sms_.push_back(std::make_unique<SmModule>(("sm" + std::to_string(sm)).c_str(), machine, sm, ctas_per_sm_,
@@ -60,9 +60,11 @@ void GpuModule::controller() {
       first_on_memory = i;
     }
     work_activity_.clear();
-    for (const CtaWork& w : q.plan->work()) work_activity_.push_back(q.coster->activity(w));
+    if (!exact_) {
+      for (const CtaWork& w : q.plan->work()) work_activity_.push_back(q.coster->activity(w));
+    }
     launch_ = Launch{q.plan, q.coster, static_cast<std::int64_t>(i), static_cast<std::int64_t>(i - first_on_memory),
-                     &work_activity_};
+                     &work_activity_, exact_};
     scheduler_ = std::make_unique<TileScheduler>(*q.plan, machine_.arch.sms, ctas_per_sm_);
     const MemoryStats before = memory_->stats();
     const std::int64_t start = sim_cycle_now();

@@ -40,7 +40,8 @@ struct LaunchStats {
 class GpuModule : public sc_core::sc_module, private SmHost {
  public:
   SC_HAS_PROCESS(GpuModule);
-  GpuModule(const sc_core::sc_module_name& name, const MachineConfig& machine);
+  // `exact`: SMs price every k-block anew, one MMA at a time (SmHost::Launch::exact).
+  GpuModule(const sc_core::sc_module_name& name, const MachineConfig& machine, bool exact = false);
 
   // Queue a launch before sc_start(); the plan and coster must outlive the simulation. With
   // `fresh_memory` the launch starts on a new memory system (its stats restart too).
@@ -81,6 +82,7 @@ class GpuModule : public sc_core::sc_module, private SmHost {
 
   const MachineConfig& machine_;
   std::unique_ptr<MemorySystem> memory_;
+  bool exact_ = false;
   int ctas_per_sm_ = 1;
   std::vector<std::unique_ptr<SmModule>> sms_;
   std::vector<Queued> queued_;

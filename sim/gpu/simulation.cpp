@@ -135,7 +135,7 @@ SimResult simulate(const MachineConfig& machine, const std::vector<RunInput>& ru
     for (std::size_t i = 0; i < runs[r].trace.ops.size(); ++i) plans[r].push_back(plan_line(machine, runs[r].trace, i, opts.seed));
   }
 
-  GpuModule gpu("gpu", machine);
+  GpuModule gpu("gpu", machine, opts.exact);
   for (const auto& run : plans) {
     bool first = true;
     for (const LinePlan& lp : run) {

@@ -4,6 +4,7 @@
 
 #include "common/checked.h"
 #include "common/error.h"
+#include "common/stats_ops.h"
 #include "sm/shared_memory.h"
 
 namespace stcsim {
@@ -53,29 +54,56 @@ KBlockCost KBlockCoster::cost(const KBlock& b) const {
   return c;
 }
 
+KBlockCost KBlockCoster::cost_exact(const KBlock& b) const {
+  if (b.sparse_mmas > 0 && !has_sparse_) throw Error("k-block has sparse MMAs but the GEMM maps to a dense path");
+  KBlockCost c = cost(b);  // shared memory: one closed form in both modes
+  c.tensor_core = 0;
+  c.regfile = 0;
+  // MMAs dealt to the units in turn; each unit issues its share back to back, dense ones first.
+  for (int u = 0; u < units_; ++u) {
+    TensorCore tc = tc_;
+    std::int64_t rf_cycles = 0;
+    const auto run = [&](const MmaInstr& in, const MmaFragments& f, std::int64_t total) {
+      const std::int64_t mine = total / units_ + (u < total % units_ ? 1 : 0);
+      for (std::int64_t i = 0; i < mine; ++i) {
+        tc.issue(0, in);
+        rf_cycles += rf_.mma_cycles(f, i % a_reuse_ != 0);
+      }
+    };
+    run(dense_, dense_frag_, b.dense_mmas);
+    if (has_sparse_) run(sparse_, sparse_frag_, b.sparse_mmas);
+    c.tensor_core = std::max(c.tensor_core, tc.next_free());
+    c.regfile = std::max(c.regfile, rf_cycles);
+  }
+  return c;
+}
+
 SmActivity KBlockCoster::activity(const KBlock& b, std::int64_t repeat) const {
+  // One k-block's counts, times repeat: every k-block is delivered on its own (its A reuse and its
+  // shared-memory transfers do not span k-blocks), so equal k-blocks count alike.
   SmActivity a;
   if (repeat <= 0) return a;
-  const std::int64_t dense = checked_mul(b.dense_mmas, repeat, "MMAs");
-  const std::int64_t sparse = checked_mul(b.sparse_mmas, repeat, "MMAs");
   TensorCore tc = tc_;
   tc.stats() = {};
   tc.selector().stats() = {};
-  tc.issue_sequence(0, dense_, dense);
-  if (has_sparse_) tc.issue_sequence(0, sparse_, sparse);
+  tc.issue_sequence(0, dense_, b.dense_mmas);
+  if (has_sparse_) tc.issue_sequence(0, sparse_, b.sparse_mmas);
   a.tensor_core = tc.stats();
   a.operand_selector = tc.selector().stats();
-  // Each unit's register file delivers its share; the counts add up over the units.
   RegisterFile rf = rf_;
   rf.stats() = {};
-  rf.deliver(dense_frag_, dense, a_reuse_, 0);
-  if (has_sparse_) rf.deliver(sparse_frag_, sparse, a_reuse_, sparse_meta_bits_);
+  rf.deliver(dense_frag_, b.dense_mmas, a_reuse_, 0);
+  if (has_sparse_) rf.deliver(sparse_frag_, b.sparse_mmas, a_reuse_, sparse_meta_bits_);
   a.register_file = rf.stats();
   SharedMemory smem(machine_.arch.sm.shared_memory);
-  const auto rep = static_cast<std::uint64_t>(repeat);
-  smem.read(static_cast<std::int64_t>(checked_mul(b.s_bytes * warp_cols_ + b.d_bytes * warp_rows_, rep, "bytes")));
-  smem.write(static_cast<std::int64_t>(checked_mul(b.s_bytes + b.d_bytes, rep, "bytes")));
+  smem.read(static_cast<std::int64_t>(b.s_bytes * warp_cols_ + b.d_bytes * warp_rows_));
+  smem.write(static_cast<std::int64_t>(b.s_bytes + b.d_bytes));
   a.shared_memory = smem.stats();
+  const auto k = static_cast<std::uint64_t>(repeat);
+  stats_scale(a.tensor_core, k);
+  stats_scale(a.operand_selector, k);
+  stats_scale(a.register_file, k);
+  stats_scale(a.shared_memory, k);
   return a;
 }
 

@@ -73,6 +73,7 @@ void SmModule::run_cta(std::size_t cta) {
   const CtaWork& w = plan.work_of(pos);
   set_resident(+1);
 
+  SmActivity exact_activity;
   Mainloop ml(sim_cycle_now(), w.k_blocks(), machine_.kernel.stages, l.coster->drain_cycles());
   // Equal consecutive k-blocks cost the same: price each run once.
   std::size_t run = 0;
@@ -86,6 +87,10 @@ void SmModule::run_cta(std::size_t cta) {
     }
     --left_in_run;
     const KBlock& kb = w.runs()[run].block;
+    if (l.exact) {
+      cost = l.coster->cost_exact(kb);
+      exact_activity += l.coster->activity(kb);
+    }
     sim_wait_until(ml.next_load_issue());
     const std::vector<TileRequest> tiles = {{l2_key(plan.s_key(pos, i), l.key), static_cast<std::int64_t>(kb.s_bytes)},
                                             {l2_key(plan.d_key(pos, i), l.key), static_cast<std::int64_t>(kb.d_bytes)}};
@@ -99,7 +104,7 @@ void SmModule::run_cta(std::size_t cta) {
   SmStats& st = stats();
   ++st.ctas;
   st.mainloop += ml.stats();
-  st.units += (*l.work_activity)[pos.work];
+  st.units += l.exact ? exact_activity : (*l.work_activity)[pos.work];
   set_resident(-1);
 }
 
