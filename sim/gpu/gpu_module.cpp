@@ -46,6 +46,14 @@ void GpuModule::slot_finished() {
   if (--active_ == 0) done_.notify(sc_core::SC_ZERO_TIME);
 }
 
+void GpuModule::fail(std::exception_ptr e) {
+  if (!error_) {
+    error_ = e;
+    error_launch_ = static_cast<std::size_t>(launch_.index);
+  }
+  sc_core::sc_stop();
+}
+
 void GpuModule::snapshot_memory() {
   memory_totals_.push_back({memory_->stats(), memory_->l2().stats(), memory_->l2_link().stats(), memory_->dram_link().stats()});
 }

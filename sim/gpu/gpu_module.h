@@ -51,6 +51,10 @@ class GpuModule : public sc_core::sc_module, private SmHost {
   void trace(sc_core::sc_trace_file* tf) const;
 
   const std::vector<LaunchStats>& results() const { return results_; }
+  // The first error a slot hit, and the launch it was in; null when none (the simulation then ran
+  // every launch).
+  std::exception_ptr error() const { return error_; }
+  std::size_t error_launch() const { return error_launch_; }
   const std::vector<std::unique_ptr<SmModule>>& sms() const { return sms_; }
   // The memory system of the most recent launch.
   const MemorySystem& memory() const { return *memory_; }
@@ -79,6 +83,7 @@ class GpuModule : public sc_core::sc_module, private SmHost {
   std::int64_t load(std::int64_t now, int sm, const std::vector<TileRequest>& tiles) override;
   std::int64_t store(std::int64_t now, int sm, const L2TileKey& key, std::int64_t bytes) override;
   void slot_finished() override;
+  void fail(std::exception_ptr e) override;
 
   const MachineConfig& machine_;
   std::unique_ptr<MemorySystem> memory_;
@@ -97,6 +102,8 @@ class GpuModule : public sc_core::sc_module, private SmHost {
   std::int64_t dram_backlog_ = 0;      // traced: cycles of DRAM transfer queued after the last request
   std::int64_t l2_backlog_ = 0;        // traced
   sc_core::sc_event done_;
+  std::exception_ptr error_;
+  std::size_t error_launch_ = 0;
 };
 
 }  // namespace stcsim

@@ -160,6 +160,20 @@ SimResult simulate(const MachineConfig& machine, const std::vector<RunInput>& ru
     throw Error(fmt::format("simulation kernel: {}", e.what()));
   }
   if (tf != nullptr) sc_core::sc_close_vcd_trace_file(tf);
+  if (gpu.error()) {
+    std::size_t l = gpu.error_launch();
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+      if (l < plans[r].size()) {
+        try {
+          std::rethrow_exception(gpu.error());
+        } catch (const std::exception& e) {
+          throw Error(fmt::format("{}: run '{}': {}", where(runs[r].trace, l), runs[r].label, e.what()));
+        }
+      }
+      l -= plans[r].size();
+    }
+    std::rethrow_exception(gpu.error());
+  }
 
   SimResult out;
   std::size_t launch = 0;

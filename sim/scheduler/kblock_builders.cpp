@@ -172,7 +172,9 @@ RowWork block_row(const Shapes& s, const Mask& mask, std::int64_t b, std::int64_
     }
     const std::int64_t union_k = std::count(any.begin(), any.end(), std::uint8_t{1});
     blk.k = union_k;
-    blk.d_bytes = U(union_k * cols * s.elem_bytes);
+    // The kernel loads D by whole k-block tiles (fixed-shape tile loads, shared in L2 by every row
+    // block), and only for k-blocks holding a kept block of its rows.
+    blk.d_bytes = union_k > 0 ? U((k1 - k0) * cols * s.elem_bytes) : 0;
     out.items.push_back({blk, kb, k1 - k0, union_k == 0});
   });
   return out;

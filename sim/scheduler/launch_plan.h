@@ -9,7 +9,7 @@
 //                  walking that tile's kept K; rows pruned in a tile produce no output here (the
 //                  kernel writes a compacted output), and empty tiles get no CTA;
 //   block:         every output tile; k-blocks of dense K holding a kept block of its rows, MMAs and
-//                  bytes over the kept blocks only;
+//                  S bytes over the kept blocks only, D loaded as whole k-block tiles;
 //   unstructured:  output tiles whose rows hold any non-zero; dense MMAs over the k-blocks holding one,
 //                  S read as CSR.
 // Masks come from weights generated per trace line (build_operand). N:M and V:N:M need no mask:

@@ -61,7 +61,12 @@ void SmModule::start_launch() {
 void SmModule::slot(std::size_t index) {
   for (;;) {
     sc_core::wait(*slot_go_[index]);
-    while (const auto c = host_.next_cta(id_)) run_cta(*c);
+    try {
+      while (const auto c = host_.next_cta(id_)) run_cta(*c);
+    } catch (...) {
+      host_.fail(std::current_exception());
+      return;
+    }
     host_.slot_finished();
   }
 }

@@ -10,6 +10,7 @@
 #include <systemc>
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -42,6 +43,9 @@ class SmHost {
   virtual std::int64_t store(std::int64_t now, int sm, const L2TileKey& key, std::int64_t bytes) = 0;
   // A slot found no CTA left in this launch.
   virtual void slot_finished() = 0;
+  // A slot hit an error (a model inconsistency or a resource limit): the host stops the simulation
+  // and reports it; the slot's thread ends.
+  virtual void fail(std::exception_ptr e) = 0;
 };
 
 class SmModule : public sc_core::sc_module {
