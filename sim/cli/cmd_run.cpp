@@ -13,6 +13,7 @@
 #include "common/strings.h"
 #include "cli/run_report.h"
 #include "config/machine_config.h"
+#include "functional/functional.h"
 #include "gpu/simulation.h"
 #include "mapping/math_path.h"
 #include "sparsity/registry.h"
@@ -25,7 +26,7 @@ namespace {
 
 constexpr const char* kUsage =
     "Usage: stcsim run [--config C] (--trace T | --gemm MxNxK [--dtype D]) [--pattern P]... [--set k=v]...\n"
-    "                  [--seed S] [--out DIR] [--vcd FILE] [--exact]\n\n"
+    "                  [--seed S] [--out DIR] [--vcd FILE] [--functional] [--exact]\n\n"
     "Simulates a GEMM trace, or one GEMM, cycle by cycle on the machine described by config C (default\n"
     "configs/h100.yaml) and prints per layer and in total: cycles, time at the configured clock, TFLOP/s\n"
     "(dense-equivalent), tensor-core utilisation, where the SMs' cycles went, and energy by component.\n"
@@ -37,14 +38,19 @@ constexpr const char* kUsage =
     "the module hierarchy's names), DIR/config.yaml (the resolved machine) and DIR/gemms.trace.\n"
     "--vcd writes a waveform (1 ns = 1 cycle) of each SM's resident CTAs and k-block loads and of the\n"
     "L2 and DRAM backlogs; meant for small runs. --exact prices every k-block anew with every MMA issued\n"
-    "one by one, instead of once per run of equal k-blocks: the same results, to check that.";
+    "one by one, instead of once per run of equal k-blocks: the same results, to check that.\n"
+    "--functional (small GEMMs, at most 2^30 MACs per copy) first computes every GEMM for real from the\n"
+    "compressed weights through the operand selector and the tensor-core lanes, compares it bit for bit\n"
+    "with a reference GEMM of the pruned weights, prints the comparison (DIR/functional.csv with --out),\n"
+    "and fails if any GEMM differs.";
 
 constexpr const char* kExamples =
     "  stcsim run --trace traces/bert-base_b32_s128.trace --pattern dense --pattern 2:4\n"
     "  stcsim run --config configs/a100.yaml --gemm 8192x8192x8192 --dtype bf16 --pattern 2:4 --out /tmp/a100\n"
     "  stcsim run --config configs/h100.yaml --trace traces/resnet-50_b32.trace --pattern 'tw(g=128,sparsity=0.5)' \\\n"
     "             --set arch.sms=114 --set arch.dram.bandwidth_gbps=2000\n"
-    "  stcsim run --gemm 256x256x256 --pattern 2:4 --vcd /tmp/small.vcd\n";
+    "  stcsim run --gemm 256x256x256 --pattern 2:4 --vcd /tmp/small.vcd\n"
+    "  stcsim run --gemm 200x72x136 --pattern 2:4 --pattern 'tw(g=32,sparsity=0.5)' --pattern 16:2:8 --functional\n";
 
 std::string default_config() {
   const std::string local = "configs/h100.yaml";
@@ -52,6 +58,40 @@ std::string default_config() {
   const std::string shipped = std::string(STCSIM_SOURCE_DIR) + "/configs/h100.yaml";
   if (std::filesystem::exists(shipped)) return shipped;
   throw UsageError("no --config given and configs/h100.yaml is not in the working folder");
+}
+
+// --functional: every line of every run computed for real through the datapath and compared with
+// the reference GEMM of the pruned weights. Returns the functional.csv text; throws Error naming
+// the trace line for a GEMM over the size limit, and when any line differs from the reference.
+std::string run_functional_checks(const MachineConfig& machine, const std::vector<RunInput>& runs, std::uint64_t seed) {
+  std::string csv = "run,layer,m,n,k,dtype,pattern,path,elements,mismatches,max_abs_error,exact\n";
+  std::printf("\n== functional mode: each GEMM computed through the datapath vs the reference GEMM of the pruned weights\n");
+  std::printf("%-24s %-32s %10s %10s %12s  %s\n", "layer", "pattern", "elements", "mismatches", "max |error|", "path");
+  std::size_t failed = 0;
+  for (const RunInput& run : runs) {
+    for (std::size_t i = 0; i < run.trace.ops.size(); ++i) {
+      const GemmOp& g = run.trace.ops[i];
+      const std::size_t line = i < run.trace.lines.size() ? run.trace.lines[i] : i + 1;
+      FunctionalResult f;
+      try {
+        const GemmMapping map = map_gemm(g, machine);
+        const SparseOperand op = build_operand(g, seed, line);
+        f = run_functional(g, map, machine, op, seed, line);
+      } catch (const Error& e) {
+        throw Error(fmt::format("{}:{}: functional mode: {}", run.trace.source, line, e.what()));
+      }
+      failed += f.exact() ? 0 : 1;
+      std::printf("%-24s %-32s %10llu %10llu %12.6g  %s\n", g.layer.c_str(), g.pattern.c_str(),
+                  static_cast<unsigned long long>(f.elements), static_cast<unsigned long long>(f.mismatches),
+                  f.max_abs_error, f.path.c_str());
+      csv += fmt::format("{},{},{},{},{},{},\"{}\",\"{}\",{},{},{},{}\n", run.label, g.layer, g.m, g.n, g.k,
+                         dtype_name(g.dtype), g.pattern, f.path, f.elements, f.mismatches, shortest_double(f.max_abs_error),
+                         f.exact() ? 1 : 0);
+    }
+  }
+  if (failed > 0) throw Error(fmt::format("functional mode: {} GEMM line(s) differ from the reference GEMM", failed));
+  std::printf("functional mode: every GEMM equals the reference bit for bit\n");
+  return csv;
 }
 
 GemmOp parse_gemm(const std::string& text, DType dtype) {
@@ -84,6 +124,7 @@ int cmd_run(const std::vector<std::string>& args) {
       ("out,o", po::value<std::string>(), "folder for the results")
       ("seed", po::value<std::string>()->default_value("1"), "seed of the generated weights (an integer >= 0)")
       ("vcd", po::value<std::string>(), "write a waveform of the main signals to FILE")
+      ("functional", "also compute every GEMM for real through the datapath and compare with a reference GEMM (small GEMMs)")
       ("exact", "price every k-block anew, one MMA at a time (no caching of equal k-blocks; same results, slower)");
   po::variables_map vm;
   if (!parse_args(args, opts, {}, vm, kUsage, kExamples)) return 0;
@@ -136,6 +177,9 @@ int cmd_run(const std::vector<std::string>& args) {
               static_cast<double>(trace_totals(trace).dense_macs) * 1e-9);
   std::fflush(stdout);
 
+  std::string functional_csv;
+  if (vm.count("functional")) functional_csv = run_functional_checks(machine, runs, sim_opts.seed);
+
   const SimResult result = simulate(machine, runs, sim_opts);
   std::fputs(format_run_report(machine, result.runs).c_str(), stdout);
 
@@ -146,7 +190,9 @@ int cmd_run(const std::vector<std::string>& args) {
     write_file_atomic(out_dir + "/stats.yaml", runs_stats_yaml(result.runs, header));
     write_file_atomic(out_dir + "/config.yaml", to_yaml(machine));
     write_trace(out_dir + "/gemms.trace", trace, "GEMMs as given to stcsim run (before --pattern)");
-    std::printf("\nwrote %s/results.csv, stats.yaml, config.yaml and gemms.trace\n", out_dir.c_str());
+    if (!functional_csv.empty()) write_file_atomic(out_dir + "/functional.csv", functional_csv);
+    std::printf("\nwrote %s/results.csv, stats.yaml, config.yaml and gemms.trace%s\n", out_dir.c_str(),
+                functional_csv.empty() ? "" : " and functional.csv");
   }
   if (!sim_opts.vcd_path.empty()) std::printf("wrote waveform %s\n", sim_opts.vcd_path.c_str());
   return 0;

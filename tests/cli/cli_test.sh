@@ -111,6 +111,21 @@ case_run_compare() {
   [ "$(tail -n +2 "$TMP/c/results.csv")" = "$(tail -n 6 "$TMP/a/results.csv")" ] || fail "2:4 alone differs from 2:4 beside dense"
 }
 
+case_run_functional() {
+  # Every pattern computed through the datapath equals the reference GEMM; over-limit GEMMs are refused.
+  expect_ok "$STCSIM" run --gemm 200x72x136 --pattern dense --pattern 2:4 --pattern 1:4 --pattern 2:8 --pattern 16:2:8 \
+    --pattern 'tw(g=32,sparsity=0.5)' --pattern 'tvw(g=32,sparsity=0.5,n=2,m=4)' --pattern 'block(b=8,sparsity=0.5)' \
+    --pattern 'unstructured(sparsity=0.8)' --functional --out "$TMP/f"
+  contains "every GEMM equals the reference bit for bit"
+  contains "sparse 2:4 MMAs through the operand selector"
+  [ "$(grep -c ',0,0,1$' "$TMP/f/functional.csv")" -eq 9 ] || fail "functional.csv: 9 exact rows expected"
+  # With a selector that takes M = 8, 1:4 and 2:8 go through it.
+  expect_ok "$STCSIM" run --gemm 72x40x200 --pattern 2:8 --functional --set arch.tensor_core.operand_selector.max_m=8 \
+    --set arch.tensor_core.dtypes.fp16.sparse.2:8=2048
+  contains "sparse 2:8 MMAs through the operand selector"
+  expect_err "over functional mode's limit" "$STCSIM" run --gemm 4096x4096x4096 --functional
+}
+
 case_run_vcd() {
   expect_ok "$STCSIM" run --gemm 512x512x512 --pattern 2:4 --vcd "$TMP/w.vcd"
   [ -s "$TMP/w.vcd" ] || fail "no waveform written"
