@@ -155,6 +155,10 @@ KernelConfig KernelConfig::from_yaml(Section& s) {
   s.opt("swizzle", c.swizzle, {1, 64});
   if (!is_pow2(c.swizzle)) s.fail_key("swizzle", fmt::format("must be a power of 2 (got {})", c.swizzle));
   s.opt("split_k", c.split_k, {1, 4096});
+  s.opt("cluster_m", c.cluster_m, {1, 16});
+  if (c.cluster_m > 1 && c.global_loads != GlobalLoad::tma) {
+    s.fail_key("cluster_m", fmt::format("multicast to {} CTAs needs global_loads: tma", c.cluster_m));
+  }
   s.finish();
   return c;
 }
@@ -179,6 +183,7 @@ YAML::Node KernelConfig::to_yaml() const {
   n["raster"] = yaml_value(raster_order_name(raster));
   n["swizzle"] = yaml_value(swizzle);
   n["split_k"] = yaml_value(split_k);
+  n["cluster_m"] = yaml_value(cluster_m);
   return n;
 }
 
@@ -186,7 +191,7 @@ bool KernelConfig::operator==(const KernelConfig& o) const {
   return name == o.name && instruction == o.instruction && a_source == o.a_source && mma == o.mma &&
          cta_tile == o.cta_tile && warp_tile == o.warp_tile && stages == o.stages && warps_per_cta == o.warps_per_cta &&
          global_loads == o.global_loads && tile_scheduler == o.tile_scheduler && raster == o.raster &&
-         swizzle == o.swizzle && split_k == o.split_k;
+         swizzle == o.swizzle && split_k == o.split_k && cluster_m == o.cluster_m;
 }
 
 }  // namespace stcsim

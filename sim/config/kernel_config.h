@@ -71,6 +71,9 @@ struct KernelConfig {
   RasterOrder raster = RasterOrder::along_m;       // along_m | along_n; default along_m
   int swizzle = 1;  // CTAs grouped along the raster's cross dimension for L2 reuse; power of 2, 1..64
   int split_k = 1;  // K split across this many CTAs, partial sums reduced after; >= 1
+  // CTAs of a thread-block cluster along m that share each D tile by multicast: each pulls
+  // 1/cluster_m of the tile through the L2 and receives the whole tile; 1..16, > 1 needs tma loads.
+  int cluster_m = 1;
 
   OperandSource b_source() const {
     return family_is_warpgroup(instruction) ? OperandSource::shared : OperandSource::registers;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "common/checked.h"
 #include "common/error.h"
 
 namespace stcsim {
@@ -63,6 +64,7 @@ std::int64_t MemorySystem::load(std::int64_t now, int sm, const std::vector<Tile
   check_request(now, sm);
   for (const TileRequest& t : tiles) {
     if (t.bytes < 0) throw Error("memory: tile " + to_string(t.key) + ": " + std::to_string(t.bytes) + " bytes");
+    if (t.multicast < 1) throw Error("memory: tile " + to_string(t.key) + ": multicast " + std::to_string(t.multicast));
   }
   const int part = partition_of(sm);
   std::int64_t done = now;
@@ -72,7 +74,8 @@ std::int64_t MemorySystem::load(std::int64_t now, int sm, const std::vector<Tile
     const bool near = l2_.is_near(t.key, part);
     (near ? stats_.near_accesses : stats_.far_accesses) += 1;
     const L2Lookup r = l2_.lookup(t.key, t.bytes);
-    const std::int64_t via_l2 = l2_link_.serve(now, t.bytes) + l2_.latency(t.key, part);
+    const std::int64_t link_bytes = ceil_div(t.bytes, std::int64_t{t.multicast});
+    const std::int64_t via_l2 = l2_link_.serve(now, link_bytes) + l2_.latency(t.key, part);
     std::int64_t arrival = via_l2;
     if (r.hit) {
       if (r.ready_at > via_l2) {  // the fill is still under way
@@ -89,7 +92,7 @@ std::int64_t MemorySystem::load(std::int64_t now, int sm, const std::vector<Tile
       }
       stats_.dram_read_bytes += bytes;
     }
-    stats_.l2_read_bytes += bytes;
+    stats_.l2_read_bytes += static_cast<std::uint64_t>(link_bytes);
     stats_.load_tiles += 1;
     done = std::max(done, arrival);
   }

@@ -22,6 +22,9 @@
 // the tile: L2.serve(now, bytes) + L2 latency; the DRAM write is posted (dram_drained_at says when
 // DRAM has it all).
 //
+// Multicast (TileRequest::multicast = c): the L2 link carries ceil(bytes / c) for this SM (the slice
+// it loads for its cluster), and l2_read_bytes counts that; the L2 lookup and a miss's DRAM transfer
+// are for the whole tile, so DRAM bytes and L2 capacity are unchanged.
 // Rates: L2 arch.l2.bytes_per_clock; DRAM bandwidth_gbps x 1e9 x efficiency / (clock_mhz x 1e6)
 // bytes per cycle, kept as the exact ratio (bandwidth_gbps x efficiency x 1e6) / (clock_mhz x 1e3)
 // with the numerator rounded to a whole kB/s. SM s sits in L2 partition s x partitions / sms
@@ -43,6 +46,9 @@ namespace stcsim {
 struct TileRequest {
   L2TileKey key;
   std::int64_t bytes = 0;  // bytes as they move: compressed values + metadata for sparse operands
+  // CTAs the tile is multicast to (>= 1): this SM pulls ceil(bytes / multicast) through the L2 link,
+  // its partners the rest; a miss still brings the whole tile from DRAM once.
+  int multicast = 1;
 };
 
 // Bytes per level, for energy, and request counts.

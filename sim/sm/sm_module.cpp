@@ -78,6 +78,9 @@ void SmModule::run_cta(std::size_t cta) {
   const CtaWork& w = plan.work_of(pos);
   set_resident(+1);
 
+  // A cluster has no more CTAs along m than the launch has row blocks.
+  const int cluster_m = static_cast<int>(
+      std::min<std::int64_t>(machine_.kernel.cluster_m, static_cast<std::int64_t>(plan.row_blocks().size())));
   SmActivity exact_activity;
   Mainloop ml(sim_cycle_now(), w.k_blocks(), machine_.kernel.stages, l.coster->drain_cycles());
   // Equal consecutive k-blocks cost the same: price each run once.
@@ -97,8 +100,12 @@ void SmModule::run_cta(std::size_t cta) {
       exact_activity += l.coster->activity(kb);
     }
     sim_wait_until(ml.next_load_issue());
-    const std::vector<TileRequest> tiles = {{l2_key(plan.s_key(pos, i), l.key), static_cast<std::int64_t>(kb.s_bytes)},
-                                            {l2_key(plan.d_key(pos, i), l.key), static_cast<std::int64_t>(kb.d_bytes)}};
+    const TileKey d_key = plan.d_key(pos, i);
+    // Plain D tiles (shared by every row block) are multicast within the kernel's cluster.
+    const int multicast = d_key.group < 0 ? cluster_m : 1;
+    const std::vector<TileRequest> tiles = {
+        {l2_key(plan.s_key(pos, i), l.key), static_cast<std::int64_t>(kb.s_bytes), 1},
+        {l2_key(d_key, l.key), static_cast<std::int64_t>(kb.d_bytes), multicast}};
     ++loads_issued_;
     const std::int64_t arrival = host_.load(sim_cycle_now(), id_, tiles);
     tc_free_ = ml.load_arrived(arrival, cost, tc_free_);

@@ -284,3 +284,26 @@ TEST_CASE("memory: errors", "[memory]") {
   g.l2.bytes_per_clock = 0;
   CHECK_THROWS_AS(MemorySystem(g), Error);
 }
+
+TEST_CASE("a multicast tile crosses the L2 link in slices but comes from DRAM whole", "[memory]") {
+  // 8 KiB tile multicast to 2 CTAs: each SM pulls 4 KiB through the L2 link (4.096 cycles at
+  // 1000 B/clk -> 5), the miss brings all 8 KiB from DRAM (82 cycles at 100 B/clk) once.
+  MemorySystem mem(small_gpu());
+  const L2TileKey key = tile(L2Operand::D, 0, 0);
+  const int near_sm = sm_in(mem.l2().home_partition(key));
+  const std::int64_t first = mem.load(0, near_sm, {{key, 8 * kKiB, 2}});
+  CHECK(first == 500 + (8 * kKiB + 99) / 100);  // DRAM latency + whole tile
+  CHECK(mem.stats().dram_read_bytes == 8 * kKiBu);
+  CHECK(mem.stats().l2_read_bytes == 4 * kKiBu);
+  CHECK(mem.l2_link().stats().bytes == 4 * kKiBu);
+  // The partner's slice hits: only its 4 KiB cross the link, nothing more from DRAM.
+  const std::int64_t second = mem.load(first, near_sm, {{key, 8 * kKiB, 2}});
+  CHECK(second == first + (4 * kKiB + 999) / 1000 + 200);
+  CHECK(mem.stats().dram_read_bytes == 8 * kKiBu);
+  CHECK(mem.stats().l2_read_bytes == 8 * kKiBu);
+  // Odd sizes round the slice up; a multicast below 1 is refused.
+  MemorySystem odd(small_gpu());
+  odd.load(0, 0, {{key, 1001, 2}});
+  CHECK(odd.stats().l2_read_bytes == 501);
+  CHECK_THROWS_AS(odd.load(0, 0, {{key, 1001, 0}}), Error);
+}
