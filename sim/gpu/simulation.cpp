@@ -220,7 +220,12 @@ std::string runs_stats_yaml(const std::vector<RunResult>& runs, const std::strin
   std::string out = header_comment;
   out += "runs:\n";
   for (const RunResult& r : runs) {
-    out += fmt::format("  - label: \"{}\"\n    stats:\n", r.label);
+    std::string quoted;
+    for (char c : r.label) {
+      if (c == '"' || c == '\\') quoted += '\\';
+      quoted += c;
+    }
+    out += fmt::format("  - label: \"{}\"\n    stats:\n", quoted);
     const std::string body = r.stats.to_yaml();
     std::size_t pos = 0;
     while (pos < body.size()) {
