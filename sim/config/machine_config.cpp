@@ -59,6 +59,14 @@ void check_arch_kernel(const GpuConfig& a, const KernelConfig& k, const YamlDoc&
     }
   }
 
+  // A warpgroup instruction runs on four tensor cores at once (one per sub-core): the SM must have
+  // whole groups of four.
+  if (family_is_warpgroup(k.instruction) && a.sm.tensor_cores % 4 != 0) {
+    fail_at(doc, "kernel.instruction",
+            fmt::format("{} runs on 4 tensor cores at once; arch.sm.tensor_cores = {} is not a multiple of 4",
+                        family_name(k.instruction), a.sm.tensor_cores));
+  }
+
   const std::int64_t smem = k.smem_bytes_per_cta();
   if (smem > a.sm.shared_memory.bytes_per_cta) {
     fail_at(

@@ -64,33 +64,44 @@ std::int64_t MemorySystem::load(std::int64_t now, int sm, const std::vector<Tile
   check_request(now, sm);
   for (const TileRequest& t : tiles) {
     if (t.bytes < 0) throw Error("memory: tile " + to_string(t.key) + ": " + std::to_string(t.bytes) + " bytes");
-    if (t.multicast < 1) throw Error("memory: tile " + to_string(t.key) + ": multicast " + std::to_string(t.multicast));
+    if (t.link() > t.bytes) {
+      throw Error("memory: tile " + to_string(t.key) + ": " + std::to_string(t.link()) + " link bytes of a " +
+                  std::to_string(t.bytes) + "-byte tile");
+    }
   }
   const int part = partition_of(sm);
   std::int64_t done = now;
   for (const TileRequest& t : tiles) {
     if (t.bytes == 0) continue;
-    const auto bytes = static_cast<std::uint64_t>(t.bytes);
     const bool near = l2_.is_near(t.key, part);
     (near ? stats_.near_accesses : stats_.far_accesses) += 1;
     const L2Lookup r = l2_.lookup(t.key, t.bytes);
-    const std::int64_t link_bytes = ceil_div(t.bytes, std::int64_t{t.multicast});
+    const std::int64_t link_bytes = t.link();
     const std::int64_t via_l2 = l2_link_.serve(now, link_bytes) + l2_.latency(t.key, part);
     std::int64_t arrival = via_l2;
-    if (r.hit) {
-      if (r.ready_at > via_l2) {  // the fill is still under way
-        stats_.pending_hits += 1;
-        arrival = r.ready_at;
-      }
-    } else {
-      const std::int64_t from_dram = dram_link_.serve(now, t.bytes);
+    // Bytes this request brings from DRAM: the whole tile on a miss, or for a gather the rows no
+    // earlier gather of the tile brought in.
+    std::int64_t fetch = r.hit ? 0 : t.bytes;
+    if (t.gather) {
+      std::int64_t& seen = gathers_[t.key];
+      if (!r.hit) seen = 0;
+      const double f = t.bytes > 0 ? static_cast<double>(link_bytes) / static_cast<double>(t.bytes) : 0.0;
+      fetch = std::llround(static_cast<double>(t.bytes) * f * std::pow(1.0 - f, static_cast<double>(seen)));
+      ++seen;
+    }
+    if (r.hit && r.ready_at > via_l2) {  // the fill is still under way
+      stats_.pending_hits += 1;
+      arrival = r.ready_at;
+    }
+    if (fetch > 0) {
+      const std::int64_t from_dram = dram_link_.serve(now, fetch);
       dram_drained_at_ = std::max(dram_drained_at_, from_dram);
       arrival = std::max(arrival, from_dram);
-      if (r.allocated) {
-        l2_.set_ready(t.key, arrival);
-        stats_.l2_fill_bytes += bytes;
+      if (r.allocated || r.hit) {
+        if (!r.hit) l2_.set_ready(t.key, arrival);
+        stats_.l2_fill_bytes += static_cast<std::uint64_t>(fetch);
       }
-      stats_.dram_read_bytes += bytes;
+      stats_.dram_read_bytes += static_cast<std::uint64_t>(fetch);
     }
     stats_.l2_read_bytes += static_cast<std::uint64_t>(link_bytes);
     stats_.load_tiles += 1;

@@ -22,18 +22,24 @@
 // the tile: L2.serve(now, bytes) + L2 latency; the DRAM write is posted (dram_drained_at says when
 // DRAM has it all).
 //
-// Multicast (TileRequest::multicast = c): the L2 link carries ceil(bytes / c) for this SM (the slice
-// it loads for its cluster), and l2_read_bytes counts that; the L2 lookup and a miss's DRAM transfer
-// are for the whole tile, so DRAM bytes and L2 capacity are unchanged.
+// A request may pull less through the L2 link than the tile holds (TileRequest::link_bytes): the
+// slice an SM loads for its cluster under multicast, or the rows a V:N:M gather picks out of a D
+// region. The L2 lookup and a miss's DRAM transfer are for the whole tile, and l2_read_bytes counts
+// the link bytes. A gather (TileRequest::gather) fetches from DRAM only rows not yet present: the
+// first gather of a tile misses and fetches its own bytes g of the tile's b; the j-th gather (j = 1
+// for the second) fetches b f (1 - f)^j with f = g / b, the expected new rows when each gather picks
+// an independent share f of the rows (V-blocks choose their columns independently), so the tile
+// fills towards b as 1 - (1 - f)^(gathers). The count restarts when the tile is evicted.
 // Rates: L2 arch.l2.bytes_per_clock; DRAM bandwidth_gbps x 1e9 x efficiency / (clock_mhz x 1e6)
 // bytes per cycle, kept as the exact ratio (bandwidth_gbps x efficiency x 1e6) / (clock_mhz x 1e3)
 // with the numerator rounded to a whole kB/s. SM s sits in L2 partition s x partitions / sms
 // (contiguous halves on a two-partition chip).
-// Left out: L1, TMA multicast, request coalescing between SMs beyond the L2's pending-fill wait, DRAM
+// Left out: L1, request coalescing between SMs beyond the L2's pending-fill wait, DRAM
 // read/write turnaround, banks and refresh, and queue limits (no back-pressure beyond bandwidth).
 #pragma once
 
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "config/gpu_config.h"
@@ -46,9 +52,14 @@ namespace stcsim {
 struct TileRequest {
   L2TileKey key;
   std::int64_t bytes = 0;  // bytes as they move: compressed values + metadata for sparse operands
-  // CTAs the tile is multicast to (>= 1): this SM pulls ceil(bytes / multicast) through the L2 link,
-  // its partners the rest; a miss still brings the whole tile from DRAM once.
-  int multicast = 1;
+  // Bytes this SM pulls through the L2 link, 0..bytes; -1: all of them. Less for a multicast slice
+  // (its cluster partners pull the rest) or a gather out of the tile; a miss still brings the whole
+  // tile from DRAM once.
+  std::int64_t link_bytes = -1;
+  // The link bytes are a gather of rows out of the tile (V:N:M's D), not a multicast slice: DRAM
+  // brings in only what gathers have needed so far (see the header comment).
+  bool gather = false;
+  std::int64_t link() const { return link_bytes < 0 ? bytes : link_bytes; }
 };
 
 // Bytes per level, for energy, and request counts.
@@ -126,6 +137,7 @@ class MemorySystem {
   BandwidthServer dram_link_;  // latency arch.dram.latency_cycles
   std::int64_t dram_drained_at_ = 0;
   MemoryStats stats_;
+  std::unordered_map<L2TileKey, std::int64_t, L2TileKeyHash> gathers_;  // gathers served per tile
 };
 
 // DRAM bytes per core cycle after efficiency, as the exact ratio MemorySystem uses.

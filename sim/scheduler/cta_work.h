@@ -31,12 +31,14 @@ struct KBlock {
   std::int64_t dense_mmas = 0;   // dense MMA instructions (whole CTA, all warps together)
   std::int64_t sparse_mmas = 0;  // sparse N:M MMA instructions
   std::uint64_t s_bytes = 0;     // sparse operand S tile: values + metadata as the layout stores them
-  std::uint64_t d_bytes = 0;     // dense operand D tile
+  std::uint64_t d_bytes = 0;     // dense operand D tile: the bytes the CTA loads into shared memory
+  std::uint64_t d_region_bytes = 0;  // the D tile as memory holds it, when the CTA gathers d_bytes out
+                                     // of it (V:N:M: the dense K rows of its groups); 0: d_bytes
   std::uint64_t kept_macs = 0;   // products of kept weights in this k-block
 
   bool operator==(const KBlock& o) const {
     return k == o.k && dense_mmas == o.dense_mmas && sparse_mmas == o.sparse_mmas && s_bytes == o.s_bytes &&
-           d_bytes == o.d_bytes && kept_macs == o.kept_macs;
+           d_bytes == o.d_bytes && d_region_bytes == o.d_region_bytes && kept_macs == o.kept_macs;
   }
   bool operator!=(const KBlock& o) const { return !(*this == o); }
 };

@@ -67,7 +67,7 @@ RowWork nm_sparse_row(const Shapes& s, std::int64_t rows, std::int64_t cols, int
     const std::int64_t k = k1 - k0;
     KBlock b;
     b.k = k;
-    b.sparse_mmas = s.mmas(rows, cols, k, s.mma.k_sparse);
+    b.sparse_mmas = s.mmas(rows, cols, k, s.sparse_k(n, m));
     b.s_bytes = U(rows * (nm.slots(k1) - nm.slots(k0)) * s.elem_bytes) + U(rows * (nm.words(k1) - nm.words(k0)) * 4);
     b.d_bytes = U(k * cols * s.elem_bytes);
     b.kept_macs = U(rows) * U(cols) * U(nm.kept(k1) - nm.kept(k0));
@@ -76,7 +76,8 @@ RowWork nm_sparse_row(const Shapes& s, std::int64_t rows, std::int64_t cols, int
   return out;
 }
 
-RowWork vnm_sparse_row(const Shapes& s, std::int64_t rows, std::int64_t cols, int n, int m, std::int64_t vblocks) {
+RowWork vnm_sparse_row(const Shapes& s, std::int64_t rows, std::int64_t cols, int n, int m, std::int64_t vblocks,
+                       std::int64_t vspan) {
   RowWork out;
   const std::int64_t n2 = 2 * std::int64_t{n};
   const std::int64_t gathered = ceil_div(s.k, m) * n2;
@@ -90,12 +91,14 @@ RowWork vnm_sparse_row(const Shapes& s, std::int64_t rows, std::int64_t cols, in
     const std::int64_t k = k1 - k0;
     KBlock b;
     b.k = k;
-    b.sparse_mmas = s.mmas(rows, cols, k, s.mma.k_sparse);
+    b.sparse_mmas = s.mmas(rows, cols, k, s.sparse_k(n, static_cast<int>(n2)));
     b.s_bytes = U(rows * (rowidx.slots(k1) - rowidx.slots(k0)) * s.elem_bytes) +
                 U(rows * (rowidx.words(k1) - rowidx.words(k0)) * 4) + U(vblocks * (col_words(k1) - col_words(k0)) * 4);
-    b.d_bytes = U(k * cols * s.elem_bytes);
+    const std::int64_t region_k = dense_of(k1) - dense_of(k0);
+    b.d_region_bytes = U(region_k * cols * s.elem_bytes);
+    b.d_bytes = U(std::min(region_k, k * std::max<std::int64_t>(1, vspan)) * cols * s.elem_bytes);
     b.kept_macs = U(rows) * U(cols) * U(kept(k1) - kept(k0));
-    out.items.push_back({b, kb, dense_of(k1) - dense_of(k0), false});
+    out.items.push_back({b, kb, region_k, false});
   });
   return out;
 }
@@ -124,7 +127,7 @@ RowWork tile_row(const Shapes& s, const TileCompressed& tc, const Mask& mask, st
     KBlock b;
     b.k = k;
     if (nm) {
-      b.sparse_mmas = s.mmas(rows, cols, k, s.mma.k_sparse);
+      b.sparse_mmas = s.mmas(rows, cols, k, s.sparse_k(tc.n(), tc.m()));
       b.s_bytes =
           U(rows * (pre.slots(k1) - pre.slots(k0)) * s.elem_bytes) + U(rows * (pre.words(k1) - pre.words(k0)) * 4);
     } else {

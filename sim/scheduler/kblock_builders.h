@@ -38,6 +38,9 @@ struct Shapes {
   std::int64_t mmas(std::int64_t rows, std::int64_t cols, std::int64_t kk, int inst_k) const {
     return ceil_div(rows, mma.m) * ceil_div(cols, mma.n) * ceil_div(kk, inst_k);
   }
+  // Dense-equivalent K of one sparse N:M instruction: the kernel's k kept values per row stand for
+  // k / N groups of M (TensorCore::instruction_for): 32 for 2:4 at k = 16, 64 for 1:4 and 2:8.
+  int sparse_k(int n, int m) const { return mma.k / n * m; }
 };
 
 // Dense operands (nothing kept pruned).
@@ -47,8 +50,10 @@ RowWork nm_on_zeros_row(const Shapes& s, std::int64_t rows, std::int64_t cols, i
 // N:M on the sparse path: values and metadata as nm_layout.h stores them.
 RowWork nm_sparse_row(const Shapes& s, std::int64_t rows, std::int64_t cols, int n, int m);
 // V:N:M on the N:2N sparse path, over the gathered K (ceil(K/M) * 2N); `vblocks` V-row blocks begin
-// in the row block (their column indices are read by it).
-RowWork vnm_sparse_row(const Shapes& s, std::int64_t rows, std::int64_t cols, int n, int m, std::int64_t vblocks);
+// in the row block (their column indices are read by it) and `vspan` overlap it: each gathers its own
+// 2N of every M rows of D out of the k-block's dense region (at most the whole region).
+RowWork vnm_sparse_row(const Shapes& s, std::int64_t rows, std::int64_t cols, int n, int m, std::int64_t vblocks,
+                       std::int64_t vspan);
 // One row chunk of a tw/tvw tile: `rows` kept rows starting at kept_rows()[kept_offset], over the
 // tile's kept K. `sparse`: tvw on the N:M path (else dense MMAs on the compacted tile).
 RowWork tile_row(const Shapes& s, const TileCompressed& tc, const Mask& mask, std::int64_t tile,

@@ -182,7 +182,9 @@ LaunchPlan plan_launch(const GemmOp& g, const GemmMapping& map, const MachineCon
         row_work = [&](std::size_t i, std::int64_t cols) {
           const std::int64_t r0 = rbs[i].row_begin, r1 = r0 + rbs[i].rows;
           const std::int64_t vblocks = ceil_div(r1, vnm_v) - ceil_div(r0, vnm_v);
-          return sched::vnm_sparse_row(s, rbs[i].rows, cols, static_cast<int>(vnm_n), static_cast<int>(vnm_m), vblocks);
+          const std::int64_t vspan = ceil_div(r1, vnm_v) - r0 / vnm_v;
+          return sched::vnm_sparse_row(s, rbs[i].rows, cols, static_cast<int>(vnm_n), static_cast<int>(vnm_m), vblocks,
+                                       vspan);
         };
       }
     } else if (fam == "nm") {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "common/checked.h"
 #include "memory/l2_tile_key.h"
 
 namespace stcsim {
@@ -101,11 +102,19 @@ void SmModule::run_cta(std::size_t cta) {
     }
     sim_wait_until(ml.next_load_issue());
     const TileKey d_key = plan.d_key(pos, i);
-    // Plain D tiles (shared by every row block) are multicast within the kernel's cluster.
-    const int multicast = d_key.group < 0 ? cluster_m : 1;
-    const std::vector<TileRequest> tiles = {
-        {l2_key(plan.s_key(pos, i), l.key), static_cast<std::int64_t>(kb.s_bytes), 1},
-        {l2_key(d_key, l.key), static_cast<std::int64_t>(kb.d_bytes), multicast}};
+    // Plain D tiles (shared by every row block, not gathered) are multicast within the kernel's
+    // cluster: this SM pulls its slice. A gathered D tile (V:N:M) is pulled in part out of its region.
+    const auto d_bytes = static_cast<std::int64_t>(kb.d_bytes);
+    TileRequest d{l2_key(d_key, l.key), d_bytes, -1};
+    if (kb.d_region_bytes > 0) {
+      d.bytes = static_cast<std::int64_t>(kb.d_region_bytes);
+      d.link_bytes = d_bytes;
+      d.gather = true;
+    } else if (d_key.group < 0 && cluster_m > 1) {
+      d.link_bytes = ceil_div(d_bytes, std::int64_t{cluster_m});
+    }
+    const std::vector<TileRequest> tiles = {{l2_key(plan.s_key(pos, i), l.key), static_cast<std::int64_t>(kb.s_bytes), -1},
+                                            d};
     ++loads_issued_;
     const std::int64_t arrival = host_.load(sim_cycle_now(), id_, tiles);
     tc_free_ = ml.load_arrived(arrival, cost, tc_free_);

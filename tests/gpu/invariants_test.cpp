@@ -487,12 +487,9 @@ TEST_CASE(
   CHECK(mma_ratio(seen, gemm(4096, 4096, 4096, "64:2:8"), dense) == Approx(0.25).epsilon(0.03));
 }
 
-// MODEL BUG (reported, left failing on purpose): on hardware with a 1:4 or 2:8 rate of four times
-// dense, the plan counts sparse MMAs with the kernel's k_sparse (32 for fp16: 2:4's K per
-// instruction, scheduler/kblock_builders.cpp), while the tensor core issues the instruction that
-// keeps the dense A fragment, K = 16 x M / N = 64 (TensorCore::instruction_for). Each MMA then covers
-// twice the K it is charged for: twice the MMAs needed, the equivalent MACs twice the GEMM's, and the
-// MMA time half of dense instead of a quarter.
+// Regression: the plan once counted 1:4 and 2:8 sparse MMAs with 2:4's K per instruction (the
+// kernel's k_sparse) while the tensor core issues K = k x M / N (64 for fp16), so the MMA time came
+// out half of dense instead of a quarter.
 TEST_CASE("hypothetical H100 with a wide selector: 1:4 and 2:8 take about a quarter of the dense MMA time",
           "[gpu][invariants]") {
   const MachineConfig mc = machine("h100.yaml", kWideSelector);
@@ -509,12 +506,10 @@ TEST_CASE("hypothetical H100 with a wide selector: 1:4 and 2:8 take about a quar
   }
 }
 
-// MODEL BUG (reported, left failing on purpose): V:N:M plans load D as the gathered K (2N of every M
-// rows) under plain D tile keys, shared by every row block (scheduler/kblock_builders.cpp,
-// vnm_sparse_row; LaunchPlan::d_key with group -1). Each block of V rows keeps its own 2N columns per
-// group, so different row blocks (and the two V-blocks of a 128-row CTA with V = 64) need different D
-// rows: the model reads about half of D where the kept weights multiply nearly all of it, and a
-// memory-bound V:N:M GEMM comes out faster than any kernel could read its operands.
+// Regression: V:N:M plans once loaded D as the gathered K under plain D tile keys shared by every row
+// block, though each block of V rows keeps its own 2N columns per group: the model read about half
+// of D where the kept weights multiply nearly all of it. Now each V-block's gather is pulled out of
+// the k-block's D region, and DRAM brings in the rows gathers have not yet fetched.
 TEST_CASE("V:N:M on H100: DRAM reads every D row the kept weights multiply", "[gpu][invariants]") {
   const MachineConfig mc = machine("h100.yaml");
   const std::vector<GemmOp> grid = {gemm(256, 16384, 16384, "64:2:8", DType::fp16, Operand::A),
@@ -534,15 +529,19 @@ TEST_CASE("V:N:M on H100: DRAM reads every D row the kept weights multiply", "[g
   }
 }
 
-// MODEL BUG (reported, left failing on purpose): with fewer tensor cores per SM than a warpgroup
-// instruction spans (arch.sm.sub_cores = 2, tensor_cores = 2 on the wgmma kernel), KBlockCoster takes
-// max(1, tensor_cores / 4) = 1 unit and times each wgmma on 4 cooperating tensor cores: the SM computes
-// at twice its configured rate, the GEMM takes exactly the cycles of the 4-tensor-core H100, and the
-// tensor-core utilisation reads 1.2. Either the config should refuse a warpgroup kernel on fewer than
-// 4 tensor cores or the instruction should run on the ones there are.
+// Regression: a wgmma kernel on 2 tensor cores per SM once ran as if it had 4 (twice the configured
+// rate); the config now refuses a warpgroup kernel unless the SM has whole groups of 4.
 TEST_CASE("hypothetical H100 with two tensor cores per SM never beats their rate", "[gpu][invariants]") {
-  const MachineConfig mc =
-      machine("h100.yaml", {"arch.sm.sub_cores=2", "arch.sm.tensor_cores=2", "arch.sm.warp_schedulers=2"});
+  const std::vector<std::string> two_cores{"arch.sm.sub_cores=2", "arch.sm.tensor_cores=2", "arch.sm.warp_schedulers=2"};
+  // A warpgroup MMA needs four tensor cores at once: the wgmma kernel is refused on this SM...
+  try {
+    machine("h100.yaml", two_cores);
+    FAIL("a wgmma kernel loaded on an SM of 2 tensor cores");
+  } catch (const ConfigError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("kernel.instruction") && Catch::Contains("not a multiple of 4"));
+  }
+  // ...and the warp-level mma.sp kernel runs on it, never faster than its two tensor cores.
+  const MachineConfig mc = machine("h100_mma_sp.yaml", two_cores);
   run_grid(mc, {gemm(4096, 4096, 4096, "dense"), gemm(4096, 4096, 4096, "2:4"), gemm(300, 700, 1000, "dense")});
 }
 

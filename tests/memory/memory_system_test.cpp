@@ -285,25 +285,46 @@ TEST_CASE("memory: errors", "[memory]") {
   CHECK_THROWS_AS(MemorySystem(g), Error);
 }
 
-TEST_CASE("a multicast tile crosses the L2 link in slices but comes from DRAM whole", "[memory]") {
+TEST_CASE("a multicast or gathered tile crosses the L2 link in part but comes from DRAM whole", "[memory]") {
   // 8 KiB tile multicast to 2 CTAs: each SM pulls 4 KiB through the L2 link (4.096 cycles at
   // 1000 B/clk -> 5), the miss brings all 8 KiB from DRAM (82 cycles at 100 B/clk) once.
   MemorySystem mem(small_gpu());
   const L2TileKey key = tile(L2Operand::D, 0, 0);
   const int near_sm = sm_in(mem.l2().home_partition(key));
-  const std::int64_t first = mem.load(0, near_sm, {{key, 8 * kKiB, 2}});
+  const std::int64_t first = mem.load(0, near_sm, {{key, 8 * kKiB, 4 * kKiB}});
   CHECK(first == 500 + (8 * kKiB + 99) / 100);  // DRAM latency + whole tile
   CHECK(mem.stats().dram_read_bytes == 8 * kKiBu);
   CHECK(mem.stats().l2_read_bytes == 4 * kKiBu);
   CHECK(mem.l2_link().stats().bytes == 4 * kKiBu);
   // The partner's slice hits: only its 4 KiB cross the link, nothing more from DRAM.
-  const std::int64_t second = mem.load(first, near_sm, {{key, 8 * kKiB, 2}});
+  const std::int64_t second = mem.load(first, near_sm, {{key, 8 * kKiB, 4 * kKiB}});
   CHECK(second == first + (4 * kKiB + 999) / 1000 + 200);
   CHECK(mem.stats().dram_read_bytes == 8 * kKiBu);
   CHECK(mem.stats().l2_read_bytes == 8 * kKiBu);
-  // Odd sizes round the slice up; a multicast below 1 is refused.
+  // A gather pulls what it asks for; more than the tile holds is refused.
   MemorySystem odd(small_gpu());
-  odd.load(0, 0, {{key, 1001, 2}});
+  odd.load(0, 0, {{key, 1001, 501}});
   CHECK(odd.stats().l2_read_bytes == 501);
-  CHECK_THROWS_AS(odd.load(0, 0, {{key, 1001, 0}}), Error);
+  CHECK(odd.stats().dram_read_bytes == 1001);
+  CHECK_THROWS_AS(odd.load(0, 0, {{key, 1001, 1002}}), Error);
+}
+
+TEST_CASE("gathers out of one tile fetch from DRAM only the rows not yet present", "[memory]") {
+  // A 10,000-byte region; each gather pulls 5,000 bytes (f = 1/2). DRAM brings 5,000, then 2,500,
+  // then 1,250: the region fills as 1 - (1/2)^gathers. The L2 link carries 5,000 bytes each time.
+  MemorySystem mem(small_gpu());
+  const L2TileKey key = tile(L2Operand::D, 0, 0);
+  TileRequest g{key, 10000, 5000};
+  g.gather = true;
+  std::int64_t now = 0;
+  for (const std::uint64_t expect : {5000u, 7500u, 8750u}) {
+    now = mem.load(now, 0, {g});
+    CHECK(mem.stats().dram_read_bytes == expect);
+  }
+  CHECK(mem.stats().l2_read_bytes == 15000u);
+  // The same bytes as a multicast slice (not a gather): the whole tile once, then hits.
+  MemorySystem mc(small_gpu());
+  mc.load(0, 0, {{key, 10000, 5000}});
+  mc.load(10000, 0, {{key, 10000, 5000}});
+  CHECK(mc.stats().dram_read_bytes == 10000u);
 }
