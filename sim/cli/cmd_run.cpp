@@ -53,9 +53,9 @@ constexpr const char* kExamples =
     "  stcsim run --gemm 200x72x136 --pattern 2:4 --pattern 'tw(g=32,sparsity=0.5)' --pattern 16:2:8 --functional\n";
 
 std::string default_config() {
-  const std::string local = "configs/h100.yaml";
+  std::string local = "configs/h100.yaml";
   if (std::filesystem::exists(local)) return local;
-  const std::string shipped = std::string(STCSIM_SOURCE_DIR) + "/configs/h100.yaml";
+  std::string shipped = std::string(STCSIM_SOURCE_DIR) + "/configs/h100.yaml";
   if (std::filesystem::exists(shipped)) return shipped;
   throw UsageError("no --config given and configs/h100.yaml is not in the working folder");
 }

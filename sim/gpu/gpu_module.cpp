@@ -21,12 +21,12 @@ void GpuModule::add_launch(const LaunchPlan& plan, const KBlockCoster& coster, b
   queued_.push_back({&plan, &coster, fresh_memory});
 }
 
-void GpuModule::trace(sc_core::sc_trace_file* tf) const {
+void GpuModule::add_to_waveform(sc_core::sc_trace_file* tf) const {
   const std::string base = name();
   sc_core::sc_trace(tf, launch_number_, base + ".launch");
   sc_core::sc_trace(tf, dram_backlog_, base + ".memory.dram_backlog_cycles");
   sc_core::sc_trace(tf, l2_backlog_, base + ".memory.l2_backlog_cycles");
-  for (const auto& sm : sms_) sm->trace(tf);
+  for (const auto& sm : sms_) sm->add_to_waveform(tf);
 }
 
 std::int64_t GpuModule::load(std::int64_t now, int sm, const std::vector<TileRequest>& tiles) {

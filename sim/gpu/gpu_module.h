@@ -48,7 +48,7 @@ class GpuModule : public sc_core::sc_module, private SmHost {
   void add_launch(const LaunchPlan& plan, const KBlockCoster& coster, bool fresh_memory = false);
   // Waveform of the main signals: each SM's resident CTAs and k-block loads, the launch number, and
   // the DRAM and L2 backlogs (cycles of queued transfer). Call before sc_start().
-  void trace(sc_core::sc_trace_file* tf) const;
+  void add_to_waveform(sc_core::sc_trace_file* tf) const;
 
   const std::vector<LaunchStats>& results() const { return results_; }
   // The first error a slot hit, and the launch it was in; null when none (the simulation then ran

@@ -152,7 +152,7 @@ SimResult simulate(const MachineConfig& machine, const std::vector<RunInput>& ru
     tf = sc_core::sc_create_vcd_trace_file(base.c_str());
     if (tf == nullptr) throw IoError(fmt::format("{}: cannot create the waveform file", opts.vcd_path));
     tf->set_time_unit(1, sc_core::SC_NS);
-    gpu.trace(tf);
+    gpu.add_to_waveform(tf);
   }
   try {
     sc_core::sc_start();

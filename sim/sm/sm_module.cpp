@@ -42,7 +42,7 @@ SmStats SmModule::total() const {
   return t;
 }
 
-void SmModule::trace(sc_core::sc_trace_file* tf) const {
+void SmModule::add_to_waveform(sc_core::sc_trace_file* tf) const {
   const std::string base = name();
   sc_core::sc_trace(tf, resident_, base + ".resident_ctas");
   sc_core::sc_trace(tf, loads_issued_, base + ".kblock_loads");

@@ -62,7 +62,7 @@ class SmModule : public sc_core::sc_module {
   const std::vector<SmStats>& per_launch() const { return per_launch_; }
   SmStats total() const;
   // Adds the SM's main signals (resident CTAs, k-block loads issued) to a waveform.
-  void trace(sc_core::sc_trace_file* tf) const;
+  void add_to_waveform(sc_core::sc_trace_file* tf) const;
 
  private:
   void slot(std::size_t index);
