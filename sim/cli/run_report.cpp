@@ -41,7 +41,8 @@ std::string format_run_report(const MachineConfig& machine, const std::vector<Ru
                        "smem%", "pipe%", "idle%", "energy_mJ");
     for (const LayerResult& r : run.rows) {
       out += layer_line(r);
-      out += fmt::format("{:<24} path: {}\n", "", r.math_path);
+      out += fmt::format("{:<24} path: {}; {} CTAs in {} wave{} ({:.0f}% full), work imbalance {:.3f}\n", "",
+                         r.math_path, r.ctas, r.waves, r.waves == 1 ? "" : "s", 100.0 * r.wave_efficiency, r.imbalance);
     }
     out += layer_line(run.total);
     const EnergyBreakdown& e = run.total.energy;

@@ -80,6 +80,10 @@ LayerResult line_result(const MachineConfig& machine, const LinePlan& lp, const 
   r.sm_pipeline_cycles = ml.pipeline_cycles;
   const std::uint64_t sm_cycles = st.cycles * static_cast<std::uint64_t>(machine.arch.sms);
   r.sm_idle_cycles = sm_cycles > st.sm.resident_cycles ? sm_cycles - st.sm.resident_cycles : 0;
+  r.ctas = st.scheduler.ctas;
+  r.waves = st.scheduler.waves;
+  r.wave_efficiency = st.scheduler.wave_efficiency;
+  r.imbalance = st.scheduler.imbalance;
   fill_rates(r, machine, u.tensor_core.busy_cycles, lp.coster->dense_instr().m > 0 ? TensorCore::cooperating_for(machine.kernel.instruction) : 1);
 
   EnergyCounts c;
@@ -116,6 +120,8 @@ LayerResult total_of(const MachineConfig& machine, const std::string& label, con
     t.sm_smem_stall_cycles += r.sm_smem_stall_cycles;
     t.sm_pipeline_cycles += r.sm_pipeline_cycles;
     t.sm_idle_cycles += r.sm_idle_cycles;
+    t.ctas += r.ctas;
+    t.waves += r.waves;
     t.energy += r.energy;
   }
   if (!rows.empty()) t.dtype = rows.front().dtype;

@@ -60,6 +60,20 @@ void MemorySystem::check_request(std::int64_t now, int sm) const {
   if (now < 0) throw Error("memory: request at negative cycle " + std::to_string(now));
 }
 
+std::int64_t MemorySystem::gather_fetch(const TileRequest& t, bool hit) {
+  GatherState& g = gathers_[t.key];
+  if (!hit) g = GatherState{};
+  if (!g.served.insert({t.gatherer, t.gather_seq}).second) return 0;  // a repeat of an earlier gather
+  double& mine = g.share[t.gatherer];
+  const double f = std::min(1.0 - mine, static_cast<double>(t.link()) / static_cast<double>(t.bytes));
+  double others_absent = 1.0;
+  for (const auto& [r, share] : g.share) {
+    if (r != t.gatherer) others_absent *= 1.0 - share;
+  }
+  mine = std::min(1.0, mine + f);
+  return std::llround(static_cast<double>(t.bytes) * f * others_absent);
+}
+
 std::int64_t MemorySystem::load(std::int64_t now, int sm, const std::vector<TileRequest>& tiles) {
   check_request(now, sm);
   for (const TileRequest& t : tiles) {
@@ -81,14 +95,7 @@ std::int64_t MemorySystem::load(std::int64_t now, int sm, const std::vector<Tile
     std::int64_t arrival = via_l2;
     // Bytes this request brings from DRAM: the whole tile on a miss, or for a gather the rows no
     // earlier gather of the tile brought in.
-    std::int64_t fetch = r.hit ? 0 : t.bytes;
-    if (t.gather) {
-      std::int64_t& seen = gathers_[t.key];
-      if (!r.hit) seen = 0;
-      const double f = t.bytes > 0 ? static_cast<double>(link_bytes) / static_cast<double>(t.bytes) : 0.0;
-      fetch = std::llround(static_cast<double>(t.bytes) * f * std::pow(1.0 - f, static_cast<double>(seen)));
-      ++seen;
-    }
+    const std::int64_t fetch = t.gatherer >= 0 ? gather_fetch(t, r.hit) : (r.hit ? 0 : t.bytes);
     if (r.hit && r.ready_at > via_l2) {  // the fill is still under way
       stats_.pending_hits += 1;
       arrival = r.ready_at;

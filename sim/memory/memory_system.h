@@ -25,11 +25,14 @@
 // A request may pull less through the L2 link than the tile holds (TileRequest::link_bytes): the
 // slice an SM loads for its cluster under multicast, or the rows a V:N:M gather picks out of a D
 // region. The L2 lookup and a miss's DRAM transfer are for the whole tile, and l2_read_bytes counts
-// the link bytes. A gather (TileRequest::gather) fetches from DRAM only rows not yet present: the
-// first gather of a tile misses and fetches its own bytes g of the tile's b; the j-th gather (j = 1
-// for the second) fetches b f (1 - f)^j with f = g / b, the expected new rows when each gather picks
-// an independent share f of the rows (V-blocks choose their columns independently), so the tile
-// fills towards b as 1 - (1 - f)^(gathers). The count restarts when the tile is evicted.
+// the link bytes. A gather (TileRequest::gatherer >= 0) fetches from DRAM only rows not yet present.
+// Gatherers are the parties that choose their rows independently (a tw tile, a V:N:M row block); one
+// gatherer's gathers from a tile are disjoint (its kept K in order), and a gather it repeats (same
+// gather_seq: another row block of the same tw tile) brings nothing new. A new gather of a share f of
+// the tile by gatherer r brings f x prod over the other gatherers s of (1 - F_s), F_s being the share
+// s has gathered so far: exactly its own rows while it is alone, and the expected new rows when the
+// others' rows fall independently. The tile fills as 1 - prod_s (1 - F_s); the state restarts when
+// the tile is evicted.
 // Rates: L2 arch.l2.bytes_per_clock; DRAM bandwidth_gbps x 1e9 x efficiency / (clock_mhz x 1e6)
 // bytes per cycle, kept as the exact ratio (bandwidth_gbps x efficiency x 1e6) / (clock_mhz x 1e3)
 // with the numerator rounded to a whole kB/s. SM s sits in L2 partition s x partitions / sms
@@ -39,7 +42,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <set>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "config/gpu_config.h"
@@ -56,9 +62,10 @@ struct TileRequest {
   // (its cluster partners pull the rest) or a gather out of the tile; a miss still brings the whole
   // tile from DRAM once.
   std::int64_t link_bytes = -1;
-  // The link bytes are a gather of rows out of the tile (V:N:M's D), not a multicast slice: DRAM
-  // brings in only what gathers have needed so far (see the header comment).
-  bool gather = false;
+  // >= 0: the link bytes are a gather of rows out of the tile by this gatherer, not a multicast
+  // slice, and gather_seq numbers its gathers of the tile (see the header comment).
+  std::int64_t gatherer = -1;
+  std::int64_t gather_seq = 0;
   std::int64_t link() const { return link_bytes < 0 ? bytes : link_bytes; }
 };
 
@@ -137,7 +144,14 @@ class MemorySystem {
   BandwidthServer dram_link_;  // latency arch.dram.latency_cycles
   std::int64_t dram_drained_at_ = 0;
   MemoryStats stats_;
-  std::unordered_map<L2TileKey, std::int64_t, L2TileKeyHash> gathers_;  // gathers served per tile
+  // What gatherers have brought into a gathered tile since it was last fetched afresh.
+  struct GatherState {
+    std::map<std::int64_t, double> share;                     // F_r per gatherer
+    std::set<std::pair<std::int64_t, std::int64_t>> served;   // (gatherer, gather_seq) seen
+  };
+  // Bytes a gather brings from DRAM (see the header comment), updating the tile's state.
+  std::int64_t gather_fetch(const TileRequest& t, bool hit);
+  std::unordered_map<L2TileKey, GatherState, L2TileKeyHash> gathers_;
 };
 
 // DRAM bytes per core cycle after efficiency, as the exact ratio MemorySystem uses.

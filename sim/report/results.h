@@ -34,6 +34,12 @@ struct LayerResult {
   std::uint64_t sm_smem_stall_cycles = 0;
   std::uint64_t sm_pipeline_cycles = 0;
   std::uint64_t sm_idle_cycles = 0;
+  // The tile scheduler's view of the launch: CTAs, waves of sms x CTAs-per-SM slots, how full the
+  // waves are, and the largest CTA's main-loop K over the mean (1 for equal work; tw/tvw show more).
+  std::uint64_t ctas = 0;
+  std::uint64_t waves = 0;
+  double wave_efficiency = 0;
+  double imbalance = 0;
   EnergyBreakdown energy;
 
   double energy_j() const { return energy.total(); }
@@ -65,6 +71,10 @@ struct LayerResult {
     f("sm_smem_stall_cycles", sm_smem_stall_cycles);
     f("sm_pipeline_cycles", sm_pipeline_cycles);
     f("sm_idle_cycles", sm_idle_cycles);
+    f("ctas", ctas);
+    f("waves", waves);
+    f("wave_efficiency", wave_efficiency);
+    f("imbalance", imbalance);
   }
 };
 

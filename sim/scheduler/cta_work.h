@@ -99,12 +99,16 @@ class CtaWork {
   std::int64_t dense_mmas_ = 0, sparse_mmas_ = 0, k_work_ = 0;
 };
 
+// TileKey::group of the D column that tw/tvw k-blocks gather from.
+constexpr std::int64_t kDGatherColumn = -2;
+
 // Which operand an L2 tile holds.
 enum class TileOperand : std::uint8_t { S, D };
 
 // An operand tile as L2 sees it. For S: block = the CTA row block, group = -1. For D: block = the
-// CTA column block, group = the tw/tvw tile whose kept K the tile gathers (-1 for plain D tiles,
-// which are shared by every row block). k = the k-block's key index (KBlockRun::key_begin + i).
+// CTA column block; group -1 for plain D tiles (shared by every row block), k = the k-block's key
+// index (KBlockRun::key_begin + i); group kDGatherColumn (k = 0) for the whole K x cta.n column of D
+// that tw/tvw tiles gather their kept K rows out of (KBlock::d_region_bytes).
 struct TileKey {
   TileOperand operand = TileOperand::S;
   std::int64_t block = 0;

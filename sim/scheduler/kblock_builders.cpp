@@ -136,6 +136,8 @@ RowWork tile_row(const Shapes& s, const TileCompressed& tc, const Mask& mask, st
     }
     b.s_bytes += U(4 * k);
     b.d_bytes = U(k * cols * s.elem_bytes);
+    // Its kept K rows are gathered out of the whole K x cols column of D, shared by every tile.
+    b.d_region_bytes = U(s.k * cols * s.elem_bytes);
     b.kept_macs = U(kept_prefix[static_cast<std::size_t>(k1)] - kept_prefix[static_cast<std::size_t>(k0)]) * U(cols);
     // The tile's share of the dense K, in proportion to its kept K.
     const std::int64_t dense_k = s.k * k1 / kk - s.k * k0 / kk;

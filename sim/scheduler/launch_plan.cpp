@@ -311,7 +311,9 @@ TileKey LaunchPlan::s_key(const CtaPos& c, std::int64_t i) const {
 }
 
 TileKey LaunchPlan::d_key(const CtaPos& c, std::int64_t i) const {
-  return {TileOperand::D, c.col_block, work_of(c).kblock_key(i), c.copy, row_blocks_.at(c.row_block).tile};
+  // tw/tvw tiles gather their kept K rows out of the column of D (KBlock::d_region_bytes).
+  if (row_blocks_.at(c.row_block).tile >= 0) return {TileOperand::D, c.col_block, 0, c.copy, kDGatherColumn};
+  return {TileOperand::D, c.col_block, work_of(c).kblock_key(i), c.copy, -1};
 }
 
 template <class F>

@@ -6,7 +6,8 @@
 // Per-CTA work by math path:
 //   dense, N:M (sparse or on explicit zeros), V:N:M: every CTA alike but for edge tiles;
 //   tw / tvw:      per TW tile (band of g rows), CTAs over its kept rows, compacted cta_m at a time,
-//                  walking that tile's kept K; rows pruned in a tile produce no output here (the
+//                  walking that tile's kept K, each k-block gathering its kept K rows of D out of
+//                  the column of D that every tile shares in L2; rows pruned in a tile produce no output here (the
 //                  kernel writes a compacted output), and empty tiles get no CTA;
 //   block:         every output tile; k-blocks of dense K holding a kept block of its rows, MMAs and
 //                  S bytes over the kept blocks only, D loaded as whole k-block tiles;

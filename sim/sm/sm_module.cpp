@@ -103,13 +103,17 @@ void SmModule::run_cta(std::size_t cta) {
     sim_wait_until(ml.next_load_issue());
     const TileKey d_key = plan.d_key(pos, i);
     // Plain D tiles (shared by every row block, not gathered) are multicast within the kernel's
-    // cluster: this SM pulls its slice. A gathered D tile (V:N:M) is pulled in part out of its region.
+    // cluster: this SM pulls its slice. A gathered D tile (tw/tvw, V:N:M) is pulled in part out of
+    // its region.
     const auto d_bytes = static_cast<std::int64_t>(kb.d_bytes);
     TileRequest d{l2_key(d_key, l.key), d_bytes, -1};
     if (kb.d_region_bytes > 0) {
       d.bytes = static_cast<std::int64_t>(kb.d_region_bytes);
       d.link_bytes = d_bytes;
-      d.gather = true;
+      // Gatherers: a tw/tvw tile (its row blocks gather the same rows), or a V:N:M row block.
+      const std::int64_t tile = plan.row_blocks()[pos.row_block].tile;
+      d.gatherer = tile >= 0 ? tile : std::int64_t{pos.row_block};
+      d.gather_seq = w.kblock_key(i);
     } else if (d_key.group < 0 && cluster_m > 1) {
       d.link_bytes = ceil_div(d_bytes, std::int64_t{cluster_m});
     }

@@ -310,18 +310,25 @@ TEST_CASE("a multicast or gathered tile crosses the L2 link in part but comes fr
 }
 
 TEST_CASE("gathers out of one tile fetch from DRAM only the rows not yet present", "[memory]") {
-  // A 10,000-byte region; each gather pulls 5,000 bytes (f = 1/2). DRAM brings 5,000, then 2,500,
-  // then 1,250: the region fills as 1 - (1/2)^gathers. The L2 link carries 5,000 bytes each time.
+  // A 10,000-byte region. Gatherer 0 pulls 2,500 bytes twice (disjoint: all new), then repeats its
+  // first gather (nothing new). Gatherers 1 and 2 then pull half each: 5,000 x (1 - 1/2) = 2,500 new,
+  // then 5,000 x (1 - 1/2)(1 - 1/2) = 1,250. The L2 link carries every gather's bytes.
   MemorySystem mem(small_gpu());
   const L2TileKey key = tile(L2Operand::D, 0, 0);
-  TileRequest g{key, 10000, 5000};
-  g.gather = true;
   std::int64_t now = 0;
-  for (const std::uint64_t expect : {5000u, 7500u, 8750u}) {
+  const auto gather = [&](std::int64_t who, std::int64_t seq, std::int64_t bytes) {
+    TileRequest g{key, 10000, bytes};
+    g.gatherer = who;
+    g.gather_seq = seq;
     now = mem.load(now, 0, {g});
-    CHECK(mem.stats().dram_read_bytes == expect);
-  }
-  CHECK(mem.stats().l2_read_bytes == 15000u);
+    return mem.stats().dram_read_bytes;
+  };
+  CHECK(gather(0, 0, 2500) == 2500u);
+  CHECK(gather(0, 1, 2500) == 5000u);
+  CHECK(gather(0, 0, 2500) == 5000u);
+  CHECK(gather(1, 0, 5000) == 7500u);
+  CHECK(gather(2, 0, 5000) == 8750u);
+  CHECK(mem.stats().l2_read_bytes == 17500u);
   // The same bytes as a multicast slice (not a gather): the whole tile once, then hits.
   MemorySystem mc(small_gpu());
   mc.load(0, 0, {{key, 10000, 5000}});
