@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libsystemc-dev libboost-program-options-dev libyaml-cpp-dev libfmt-dev catch2
+  python3
 )
 
 missing=()
