@@ -60,19 +60,22 @@ void GpuModule::snapshot_memory() {
 
 void GpuModule::controller() {
   std::size_t first_on_memory = 0;  // first launch on the current memory system
+  std::int64_t run = 0;
   for (std::size_t i = 0; i < queued_.size(); ++i) {
     const Queued& q = queued_[i];
     if (q.fresh_memory && i > 0) {
       snapshot_memory();
       memory_ = std::make_unique<MemorySystem>(machine_.arch);
       first_on_memory = i;
+      ++run;
     }
     work_activity_.clear();
     if (!exact_) {
       for (const CtaWork& w : q.plan->work()) work_activity_.push_back(q.coster->activity(w));
     }
     launch_ = Launch{q.plan, q.coster, static_cast<std::int64_t>(i), static_cast<std::int64_t>(i - first_on_memory),
-                     &work_activity_, exact_};
+                     &work_activity_, exact_, run};
+    launch_sm_ = SmStats{};
     scheduler_ = std::make_unique<TileScheduler>(*q.plan, machine_.arch.sms, ctas_per_sm_);
     const MemoryStats before = memory_->stats();
     const std::int64_t start = sim_cycle_now();
@@ -86,9 +89,7 @@ void GpuModule::controller() {
 
     LaunchStats st;
     st.cycles = static_cast<std::uint64_t>(launch_end_ - start);
-    for (const auto& sm : sms_) {
-      if (sm->per_launch().size() > i) st.sm += sm->per_launch()[i];
-    }
+    st.sm = launch_sm_;
     st.memory = stats_sub(memory_->stats(), before);
     st.scheduler = scheduler_->stats();
     for (const CtaPos& c : q.plan->ctas()) {

@@ -84,6 +84,7 @@ class GpuModule : public sc_core::sc_module, private SmHost {
   std::int64_t store(std::int64_t now, int sm, const L2TileKey& key, std::int64_t bytes) override;
   void slot_finished() override;
   void fail(std::exception_ptr e) override;
+  void account(const SmStats& delta) override { launch_sm_ += delta; }
 
   const MachineConfig& machine_;
   std::unique_ptr<MemorySystem> memory_;
@@ -95,6 +96,7 @@ class GpuModule : public sc_core::sc_module, private SmHost {
   std::vector<MemorySnapshot> memory_totals_;
   Launch launch_;
   std::vector<SmActivity> work_activity_;
+  SmStats launch_sm_;  // the current launch's SM counters, summed over SMs
   std::unique_ptr<TileScheduler> scheduler_;
   int active_ = 0;
   std::int64_t launch_end_ = 0;

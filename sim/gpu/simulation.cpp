@@ -200,8 +200,8 @@ SimResult simulate(const MachineConfig& machine, const std::vector<RunInput>& ru
     rr.total = total_of(machine, rr.label, rr.rows, busy);
     rr.stats.add("gpu.cycles", rr.total.cycles);
     for (const auto& sm : gpu.sms()) {
-      SmStats s;
-      for (std::size_t l = first_launch; l < launch && l < sm->per_launch().size(); ++l) s += sm->per_launch()[l];
+      // Runs without launches get no memory system and no per-run SM stats slot.
+      const SmStats s = plans[r].empty() || sm->per_run().size() <= memory_index ? SmStats{} : sm->per_run()[memory_index];
       s.add_to(rr.stats, fmt::format("gpu.sm{}", sm->id()));
     }
     if (!plans[r].empty()) {

@@ -30,15 +30,16 @@ SmModule::SmModule(const sc_core::sc_module_name& name, const MachineConfig& mac
   }
 }
 
-SmStats& SmModule::stats() {
-  const auto i = static_cast<std::size_t>(host_.launch().index);
-  if (per_launch_.size() <= i) per_launch_.resize(i + 1);
-  return per_launch_[i];
+void SmModule::add(const SmStats& delta) {
+  const auto i = static_cast<std::size_t>(host_.launch().run);
+  if (per_run_.size() <= i) per_run_.resize(i + 1);
+  per_run_[i] += delta;
+  host_.account(delta);
 }
 
 SmStats SmModule::total() const {
   SmStats t;
-  for (const SmStats& s : per_launch_) t += s;
+  for (const SmStats& s : per_run_) t += s;
   return t;
 }
 
@@ -50,7 +51,11 @@ void SmModule::add_to_waveform(sc_core::sc_trace_file* tf) const {
 
 void SmModule::set_resident(int delta) {
   const std::int64_t now = sim_cycle_now();
-  if (resident_ > 0) stats().resident_cycles += static_cast<std::uint64_t>(now - resident_since_);
+  if (resident_ > 0 && now > resident_since_) {
+    SmStats d;
+    d.resident_cycles = static_cast<std::uint64_t>(now - resident_since_);
+    add(d);
+  }
   resident_since_ = now;
   resident_ += delta;
 }
@@ -126,10 +131,11 @@ void SmModule::run_cta(std::size_t cta) {
   sim_wait_until(ml.finish());
   host_.store(sim_cycle_now(), id_, c_tile_key(l.key, pos.row_block, pos.col_block, pos.copy, pos.split),
               static_cast<std::int64_t>(w.c_bytes));
-  SmStats& st = stats();
-  ++st.ctas;
-  st.mainloop += ml.stats();
-  st.units += l.exact ? exact_activity : (*l.work_activity)[pos.work];
+  SmStats st;
+  st.ctas = 1;
+  st.mainloop = ml.stats();
+  st.units = l.exact ? exact_activity : (*l.work_activity)[pos.work];
+  add(st);
   set_resident(-1);
 }
 

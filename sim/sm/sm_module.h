@@ -33,6 +33,7 @@ class SmHost {
     std::int64_t key = 0;                              // launch number since the memory system was fresh, for L2 keys
     const std::vector<SmActivity>* work_activity = nullptr;  // per work class of the plan
     bool exact = false;  // price every k-block anew, one MMA at a time, and count its activity alone
+    std::int64_t run = 0;  // the run (a sequence of launches on one memory system) it belongs to
   };
 
   virtual ~SmHost() = default;
@@ -43,6 +44,8 @@ class SmHost {
   virtual std::int64_t store(std::int64_t now, int sm, const L2TileKey& key, std::int64_t bytes) = 0;
   // A slot found no CTA left in this launch.
   virtual void slot_finished() = 0;
+  // What the SM just did (a CTA's counters, or resident cycles), for the launch's totals.
+  virtual void account(const SmStats& /*delta*/) {}
   // A slot hit an error (a model inconsistency or a resource limit): the host stops the simulation
   // and reports it; the slot's thread ends.
   virtual void fail(std::exception_ptr e) = 0;
@@ -58,8 +61,9 @@ class SmModule : public sc_core::sc_module {
   // until next_cta says none is left. The order does not depend on how the last launch ended, so a
   // launch gives the same cycles whatever ran before it on a fresh memory system.
   void start_launch();
-  // Stats per launch (index = SmHost::Launch::index), and summed.
-  const std::vector<SmStats>& per_launch() const { return per_launch_; }
+  // Stats per run (index = SmHost::Launch::run), and summed. Kept per run, not per launch, so that
+  // memory does not grow with the trace's length.
+  const std::vector<SmStats>& per_run() const { return per_run_; }
   SmStats total() const;
   // Adds the SM's main signals (resident CTAs, k-block loads issued) to a waveform.
   void add_to_waveform(sc_core::sc_trace_file* tf) const;
@@ -68,7 +72,7 @@ class SmModule : public sc_core::sc_module {
   void slot(std::size_t index);
   void run_cta(std::size_t cta);
   void set_resident(int delta);
-  SmStats& stats();
+  void add(const SmStats& delta);
 
   const MachineConfig& machine_;
   int id_;
@@ -77,7 +81,7 @@ class SmModule : public sc_core::sc_module {
   int resident_ = 0;          // CTAs resident now
   std::int64_t resident_since_ = 0;
   std::int64_t loads_issued_ = 0;
-  std::vector<SmStats> per_launch_;
+  std::vector<SmStats> per_run_;
   std::vector<std::unique_ptr<sc_core::sc_event>> slot_go_;
 };
 
