@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "cli/app.h"
+#include "cli/gemm_arg.h"
 #include "cli/usage.h"
 #include "common/error.h"
 #include "common/file_io.h"
@@ -52,14 +53,6 @@ constexpr const char* kExamples =
     "  stcsim run --gemm 256x256x256 --pattern 2:4 --vcd /tmp/small.vcd\n"
     "  stcsim run --gemm 200x72x136 --pattern 2:4 --pattern 'tw(g=32,sparsity=0.5)' --pattern 16:2:8 --functional\n";
 
-std::string default_config() {
-  std::string local = "configs/h100.yaml";
-  if (std::filesystem::exists(local)) return local;
-  std::string shipped = std::string(STCSIM_SOURCE_DIR) + "/configs/h100.yaml";
-  if (std::filesystem::exists(shipped)) return shipped;
-  throw UsageError("no --config given and configs/h100.yaml is not in the working folder");
-}
-
 // --functional: every line of every run computed for real through the datapath and compared with
 // the reference GEMM of the pruned weights. Returns the functional.csv text; throws Error naming
 // the trace line for a GEMM over the size limit, and when any line differs from the reference.
@@ -94,22 +87,6 @@ std::string run_functional_checks(const MachineConfig& machine, const std::vecto
   return csv;
 }
 
-GemmOp parse_gemm(const std::string& text, DType dtype) {
-  const auto parts = split(text, 'x');
-  if (parts.size() != 3) throw UsageError(fmt::format("--gemm: expected MxNxK, got '{}'", text));
-  GemmOp g;
-  g.layer = "gemm";
-  std::int64_t* dims[] = {&g.m, &g.n, &g.k};
-  for (int i = 0; i < 3; ++i) {
-    const auto v = parse_int(parts[static_cast<std::size_t>(i)]);
-    if (!v) throw UsageError(fmt::format("--gemm: '{}' in '{}' is not an integer", std::string(parts[static_cast<std::size_t>(i)]), text));
-    *dims[i] = *v;
-  }
-  g.dtype = dtype;
-  g.sparse = Operand::B;
-  return g;
-}
-
 }  // namespace
 
 int cmd_run(const std::vector<std::string>& args) {
@@ -135,29 +112,13 @@ int cmd_run(const std::vector<std::string>& args) {
   const auto sets = vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
   const MachineConfig machine = load_machine_config(config_path, sets);
 
-  Trace trace;
-  if (vm.count("trace")) {
-    trace = read_trace(vm["trace"].as<std::string>(), builtin_registry());
-  } else {
-    const auto dtype = parse_dtype(vm["dtype"].as<std::string>());
-    if (!dtype) throw UsageError(fmt::format("--dtype: '{}' is not one of {}", vm["dtype"].as<std::string>(), dtype_choices()));
-    trace.source = "--gemm " + vm["gemm"].as<std::string>();
-    trace.ops.push_back(parse_gemm(vm["gemm"].as<std::string>(), *dtype));
-    trace.lines.push_back(1);
-    if (const auto problem = gemm_problem(trace.ops[0])) throw UsageError(fmt::format("--gemm: {}: {}", problem->first, problem->second));
-  }
+  const Trace trace = workload_from_args(vm.count("trace") ? vm["trace"].as<std::string>() : std::string(),
+                                         vm.count("gemm") ? vm["gemm"].as<std::string>() : std::string(),
+                                         vm["dtype"].as<std::string>());
   std::vector<RunInput> runs;
-  if (vm.count("pattern")) {
-    for (const auto& p : vm["pattern"].as<std::vector<std::string>>()) {
-      const std::string spec = builtin_registry().canonical(p);
-      RunInput r{spec, trace};
-      for (auto& g : r.trace.ops) {
-        if (g.sparse != Operand::none) g.pattern = spec;
-      }
-      runs.push_back(std::move(r));
-    }
-  } else {
-    runs.push_back({"trace", trace});
+  for (auto& [label, t] : runs_for_patterns(trace, vm.count("pattern") ? vm["pattern"].as<std::vector<std::string>>()
+                                                                         : std::vector<std::string>{})) {
+    runs.push_back({label, std::move(t)});
   }
   SimOptions sim_opts;
   const auto seed = parse_int(vm["seed"].as<std::string>());

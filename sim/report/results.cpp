@@ -8,8 +8,6 @@
 
 namespace stcsim {
 
-namespace {
-
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string out = "\"";
@@ -19,6 +17,8 @@ std::string csv_field(const std::string& s) {
   }
   return out + "\"";
 }
+
+namespace {
 
 template <class T>
 std::string csv_value(const T& v) {
@@ -33,7 +33,15 @@ std::string csv_value(const T& v) {
 
 }  // namespace
 
-std::string results_csv(const std::vector<LayerResult>& rows) {
+std::string results_csv(const std::vector<LayerResult>& rows) { return results_csv(rows, ResultsCsvExtras{}); }
+
+std::string results_csv(const std::vector<LayerResult>& rows, const ResultsCsvExtras& extras) {
+  auto blank = [&](const char* name) {
+    for (const auto& b : extras.blank) {
+      if (b == name) return true;
+    }
+    return false;
+  };
   std::string out;
   bool first = true;
   LayerResult{}.visit([&](const char* name, const auto&) {
@@ -41,14 +49,19 @@ std::string results_csv(const std::vector<LayerResult>& rows) {
     out += name;
     first = false;
   });
+  for (const auto& c : extras.columns) out += "," + csv_field(c);
   out += '\n';
-  for (const auto& r : rows) {
+  for (std::size_t i = 0; i < rows.size(); ++i) {
     first = true;
-    r.visit([&](const char*, const auto& v) {
+    rows[i].visit([&](const char* name, const auto& v) {
       out += first ? "" : ",";
-      out += csv_value(v);
+      if (!blank(name)) out += csv_value(v);
       first = false;
     });
+    if (!extras.columns.empty()) {
+      const auto& vals = extras.values.at(i);
+      for (std::size_t c = 0; c < extras.columns.size(); ++c) out += "," + (c < vals.size() ? vals[c] : std::string());
+    }
     out += '\n';
   }
   return out;

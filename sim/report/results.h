@@ -82,4 +82,17 @@ struct LayerResult {
 // strings quoted where they hold a comma or a quote.
 std::string results_csv(const std::vector<LayerResult>& rows);
 
+// The same schema as written by a producer that measures only some columns and adds its own (the
+// replay backend, cuda/host/replay_results.h): `blank` schema columns are written empty, and
+// `columns` follow the schema's, `values[i]` (CSV-ready text, see csv_field) giving row i's.
+struct ResultsCsvExtras {
+  std::vector<std::string> blank;
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> values;
+};
+std::string results_csv(const std::vector<LayerResult>& rows, const ResultsCsvExtras& extras);
+
+// A CSV field: quoted where it holds a comma, a quote or a newline.
+std::string csv_field(const std::string& s);
+
 }  // namespace stcsim
