@@ -1,11 +1,8 @@
 #include "cli/app.h"
 
-#include <boost/program_options/errors.hpp>
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <exception>
-#include <new>
 
 #include "cli/usage.h"
 #include "common/error.h"
@@ -42,29 +39,14 @@ int main(int argc, char** argv) {
   }
   const std::string cmd = args[0];
   args.erase(args.begin());
-  try {
+  return run_guarded("stcsim", cmd, [&]() {
     if (cmd == "trace") return cmd_trace(args);
     if (cmd == "prune") return cmd_prune(args);
     if (cmd == "validate") return cmd_validate(args);
     if (cmd == "run") return cmd_run(args);
     std::fprintf(stderr, "stcsim: unknown command '%s' (commands: trace, prune, validate, run)\n", cmd.c_str());
     return 2;
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "stcsim %s: %s (see stcsim %s --help)\n", cmd.c_str(), e.what(), cmd.c_str());
-    return 2;
-  } catch (const boost::program_options::error& e) {
-    std::fprintf(stderr, "stcsim %s: %s (see stcsim %s --help)\n", cmd.c_str(), e.what(), cmd.c_str());
-    return 2;
-  } catch (const Error& e) {
-    std::fprintf(stderr, "stcsim: %s\n", e.what());
-    return 1;
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "stcsim: out of memory\n");
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "stcsim: internal error: %s\n", e.what());
-    return 3;
-  }
+  });
 }
 
 }  // namespace stcsim::cli

@@ -1,6 +1,13 @@
 #include "cli/usage.h"
 
+#include <boost/program_options/errors.hpp>
+
+#include <cstdio>
+#include <exception>
 #include <iostream>
+#include <new>
+
+#include "common/error.h"
 
 namespace stcsim::cli {
 
@@ -17,6 +24,27 @@ bool parse_args(const std::vector<std::string>& args, const po::options_descript
   }
   po::notify(vm);
   return true;
+}
+
+int run_guarded(const std::string& prog, const std::string& cmd, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "%s %s: %s (see %s %s --help)\n", prog.c_str(), cmd.c_str(), e.what(), prog.c_str(), cmd.c_str());
+    return 2;
+  } catch (const boost::program_options::error& e) {
+    std::fprintf(stderr, "%s %s: %s (see %s %s --help)\n", prog.c_str(), cmd.c_str(), e.what(), prog.c_str(), cmd.c_str());
+    return 2;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "%s: %s\n", prog.c_str(), e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "%s: out of memory\n", prog.c_str());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: internal error: %s\n", prog.c_str(), e.what());
+    return 3;
+  }
 }
 
 }  // namespace stcsim::cli

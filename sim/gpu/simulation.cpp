@@ -57,17 +57,9 @@ void fill_rates(LayerResult& r, const MachineConfig& machine, std::uint64_t tc_b
 
 LayerResult line_result(const MachineConfig& machine, const LinePlan& lp, const LaunchStats& st) {
   const GemmOp& g = *lp.op;
-  LayerResult r;
-  r.layer = g.layer;
-  r.m = g.m;
-  r.n = g.n;
-  r.k = g.k;
-  r.dtype = g.dtype;
-  r.pattern = g.pattern;
-  r.count = g.count;
+  LayerResult r = describe_gemm(g);
   r.math_path = lp.mapping.note;
   r.cycles = st.cycles;
-  r.dense_macs = g.dense_macs();
   const SmActivity& u = st.sm.units;
   r.executed_macs = u.tensor_core.executed_macs();
   r.l2_bytes = st.memory.l2_bytes();

@@ -33,6 +33,19 @@ std::string csv_value(const T& v) {
 
 }  // namespace
 
+LayerResult describe_gemm(const GemmOp& g) {
+  LayerResult r;
+  r.layer = g.layer;
+  r.m = g.m;
+  r.n = g.n;
+  r.k = g.k;
+  r.dtype = g.dtype;
+  r.pattern = g.pattern;
+  r.count = g.count;
+  r.dense_macs = g.dense_macs();
+  return r;
+}
+
 std::string results_csv(const std::vector<LayerResult>& rows) { return results_csv(rows, ResultsCsvExtras{}); }
 
 std::string results_csv(const std::vector<LayerResult>& rows, const ResultsCsvExtras& extras) {

@@ -8,6 +8,7 @@
 
 #include "common/dtype.h"
 #include "report/energy.h"
+#include "trace/gemm.h"
 
 namespace stcsim {
 
@@ -77,6 +78,9 @@ struct LayerResult {
     f("imbalance", imbalance);
   }
 };
+
+// A row's description of GEMM g: layer, shape, dtype, pattern, count and dense MACs.
+LayerResult describe_gemm(const GemmOp& g);
 
 // results.csv text: a header line, then one line per result; doubles in shortest round-trip form,
 // strings quoted where they hold a comma or a quote.

@@ -119,13 +119,12 @@ int cmd_replay(const std::vector<std::string>& args) {
   dopt.index = vm["device"].as<int>();
   dopt.energy_window_s = vm["energy-window"].as<double>();
   if (!(dopt.energy_window_s >= 0)) throw UsageError("--energy-window: must be >= 0");
+  auto dev = open_cuda_device(dopt);
   std::string out_dir;
   if (vm.count("out")) {
     out_dir = vm["out"].as<std::string>();
     ensure_dir(out_dir);
   }
-
-  auto dev = open_cuda_device(dopt);
   const std::string device_yaml = describe_device_yaml(*dev);
   std::fputs(device_yaml.c_str(), stdout);
   std::printf("machine: %s (kernel %s)%s\n", config_path.c_str(), machine.kernel.name.c_str(),

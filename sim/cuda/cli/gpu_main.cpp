@@ -1,12 +1,8 @@
-#include <boost/program_options/errors.hpp>
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <exception>
-#include <new>
 
 #include "cli/usage.h"
-#include "common/error.h"
 #include "cuda/cli/gpu_app.h"
 #include "cuda/device/cuda_device.h"
 
@@ -29,37 +25,24 @@ constexpr const char* kHelp =
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  try {
-    if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-      std::fputs(kHelp, args.empty() ? stderr : stdout);
-      return args.empty() ? 2 : 0;
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::fputs(kHelp, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  const std::string cmd = args[0];
+  args.erase(args.begin());
+  return stcsim::cli::run_guarded("stcsim-gpu", cmd, [&]() {
+    try {
+      if (cmd == "replay") return cmd_replay(args);
+      if (cmd == "selftest") return cmd_selftest(args);
+      if (cmd == "info") return cmd_info(args);
+    } catch (const NoGpuError& e) {
+      std::fprintf(stderr, "stcsim-gpu: %s\n", e.what());
+      return kExitNoGpu;
     }
-    const std::string cmd = args[0];
-    args.erase(args.begin());
-    if (cmd == "replay") return cmd_replay(args);
-    if (cmd == "selftest") return cmd_selftest(args);
-    if (cmd == "info") return cmd_info(args);
     std::fprintf(stderr, "stcsim-gpu: unknown command '%s' (replay, selftest, info)\n", cmd.c_str());
     return 2;
-  } catch (const stcsim::cli::UsageError& e) {
-    std::fprintf(stderr, "stcsim-gpu: %s\n", e.what());
-    return 2;
-  } catch (const boost::program_options::error& e) {
-    std::fprintf(stderr, "stcsim-gpu: %s\n", e.what());
-    return 2;
-  } catch (const NoGpuError& e) {
-    std::fprintf(stderr, "stcsim-gpu: %s\n", e.what());
-    return kExitNoGpu;
-  } catch (const Error& e) {
-    std::fprintf(stderr, "stcsim-gpu: %s\n", e.what());
-    return 1;
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "stcsim-gpu: out of memory\n");
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "stcsim-gpu: internal error: %s\n", e.what());
-    return 3;
-  }
+  });
 }
 
 }  // namespace stcsim::replay::cli

@@ -40,8 +40,10 @@ class DeviceArray {
 
   T* get() const { return ptr_; }
   std::size_t size() const { return n_; }
+  // Zeroes the array and waits: the runners' streams do not synchronise with the default stream.
   void zero() {
     if (n_) cuda_check(cudaMemset(ptr_, 0, n_ * sizeof(T)), "memset");
+    cuda_check(cudaDeviceSynchronize(), "memset");
   }
   std::vector<T> download() const {
     std::vector<T> out(n_);

@@ -147,16 +147,10 @@ std::vector<ReplayRow> run_replay(Device& dev, const std::vector<ReplayRunInput>
         row.timing = dev.time(*r, opt.warmup, opt.repeats);
         row.run = run.label;
         row.backend = backend_name(b);
+        row.result = describe_gemm(g);
         LayerResult& lr = row.result;
-        lr.layer = g.layer;
-        lr.m = g.m;
-        lr.n = g.n;
-        lr.k = g.k;
-        lr.dtype = g.dtype;
         lr.pattern = pattern->spec();
-        lr.count = g.count;
         lr.math_path = r->kernel();
-        lr.dense_macs = g.dense_macs();
         lr.time_s = row.timing.median() * static_cast<double>(g.count);
         lr.tflops = lr.time_s > 0 ? 2.0 * static_cast<double>(lr.dense_macs) / lr.time_s * 1e-12 : 0;
         if (row.timing.sm_clock_mhz > 0) {
