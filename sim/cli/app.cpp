@@ -20,6 +20,7 @@ Commands:
   prune     prune a weight matrix with a sparsity pattern; statistics, mask and compressed form
   validate  check config and trace files without running
   run       simulate a trace or a single GEMM on a configured machine
+  sweep     run a design-space sweep described in YAML (in parallel, resumable, or on a cluster)
 
   stcsim COMMAND --help   shows a command's options and examples.
   stcsim --version        prints the version.
@@ -44,7 +45,8 @@ int main(int argc, char** argv) {
     if (cmd == "prune") return cmd_prune(args);
     if (cmd == "validate") return cmd_validate(args);
     if (cmd == "run") return cmd_run(args);
-    std::fprintf(stderr, "stcsim: unknown command '%s' (commands: trace, prune, validate, run)\n", cmd.c_str());
+    if (cmd == "sweep") return cmd_sweep(args);
+    std::fprintf(stderr, "stcsim: unknown command '%s' (commands: trace, prune, validate, run, sweep)\n", cmd.c_str());
     return 2;
   });
 }

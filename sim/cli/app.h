@@ -13,5 +13,6 @@ int cmd_trace(const std::vector<std::string>& args);
 int cmd_prune(const std::vector<std::string>& args);
 int cmd_validate(const std::vector<std::string>& args);
 int cmd_run(const std::vector<std::string>& args);
+int cmd_sweep(const std::vector<std::string>& args);
 
 }  // namespace stcsim::cli

@@ -18,6 +18,7 @@
 #include "gpu/simulation.h"
 #include "mapping/math_path.h"
 #include "sparsity/registry.h"
+#include "sparsity/stats.h"
 #include "trace/trace_io.h"
 #include "workload/workload.h"
 
@@ -27,7 +28,7 @@ namespace {
 
 constexpr const char* kUsage =
     "Usage: stcsim run [--config C] (--trace T | --gemm MxNxK [--dtype D]) [--pattern P]... [--set k=v]...\n"
-    "                  [--seed S] [--out DIR] [--vcd FILE] [--functional] [--exact]\n\n"
+    "                  [--seed S] [--out DIR] [--vcd FILE] [--functional] [--exact] [--weight-stats]\n\n"
     "Simulates a GEMM trace, or one GEMM, cycle by cycle on the machine described by config C (default\n"
     "configs/h100.yaml) and prints per layer and in total: cycles, time at the configured clock, TFLOP/s\n"
     "(dense-equivalent), tensor-core utilisation, where the SMs' cycles went, and energy by component.\n"
@@ -40,6 +41,8 @@ constexpr const char* kUsage =
     "--vcd writes a waveform (1 ns = 1 cycle) of each SM's resident CTAs and k-block loads and of the\n"
     "L2 and DRAM backlogs; meant for small runs. --exact prices every k-block anew with every MMA issued\n"
     "one by one, instead of once per run of equal k-blocks: the same results, to check that.\n"
+    "--weight-stats adds to each weight line's row in results.csv what pruning kept of its weights: density,\n"
+    "metadata bytes of the compressed form, and the fraction of sum |w| kept.\n"
     "--functional (small GEMMs, at most 2^30 MACs per copy) first computes every GEMM for real from the\n"
     "compressed weights through the operand selector and the tensor-core lanes, compares it bit for bit\n"
     "with a reference GEMM of the pruned weights, prints the comparison (DIR/functional.csv with --out),\n"
@@ -87,6 +90,26 @@ std::string run_functional_checks(const MachineConfig& machine, const std::vecto
   return csv;
 }
 
+// --weight-stats: what pruning kept of each weight line's generated weights (the simulator's own
+// operand, build_operand), added to its rows.
+void add_weight_stats(std::vector<RunResult>& results, const std::vector<RunInput>& runs, std::uint64_t seed) {
+  for (std::size_t r = 0; r < results.size(); ++r) {
+    const Trace& t = runs.at(r).trace;
+    for (std::size_t i = 0; i < t.ops.size() && i < results[r].rows.size(); ++i) {
+      const GemmOp& g = t.ops[i];
+      if (g.sparse == Operand::none) continue;
+      const std::size_t line = i < t.lines.size() ? static_cast<std::size_t>(t.lines[i]) : i + 1;
+      const SparseOperand op = build_operand(g, seed, line);
+      const PatternStats st = measure(*op.pattern, op.weights, op.mask, *op.compressed, g.dtype);
+      LayerResult& row = results[r].rows[i];
+      row.weight_stats = true;
+      row.weight_density = st.density;
+      row.metadata_bytes = st.metadata_bytes;
+      row.magnitude_kept = st.abs_kept;
+    }
+  }
+}
+
 }  // namespace
 
 int cmd_run(const std::vector<std::string>& args) {
@@ -102,6 +125,7 @@ int cmd_run(const std::vector<std::string>& args) {
       ("seed", po::value<std::string>()->default_value("1"), "seed of the generated weights (an integer >= 0)")
       ("vcd", po::value<std::string>(), "write a waveform of the main signals to FILE")
       ("functional", "also compute every GEMM for real through the datapath and compare with a reference GEMM (small GEMMs)")
+      ("weight-stats", "add each weight line's kept density, metadata bytes and magnitude kept to results.csv")
       ("exact", "price every k-block anew, one MMA at a time (no caching of equal k-blocks; same results, slower)");
   po::variables_map vm;
   if (!parse_args(args, opts, {}, vm, kUsage, kExamples)) return 0;
@@ -141,7 +165,8 @@ int cmd_run(const std::vector<std::string>& args) {
   std::string functional_csv;
   if (vm.count("functional")) functional_csv = run_functional_checks(machine, runs, sim_opts.seed);
 
-  const SimResult result = simulate(machine, runs, sim_opts);
+  SimResult result = simulate(machine, runs, sim_opts);
+  if (vm.count("weight-stats")) add_weight_stats(result.runs, runs, sim_opts.seed);
   std::fputs(format_run_report(machine, result.runs).c_str(), stdout);
 
   if (!out_dir.empty()) {

@@ -325,6 +325,33 @@ std::vector<Section> Section::children(const std::string& key) {
   return out;
 }
 
+std::vector<std::string> Section::get_scalars(const std::string& key) {
+  used_.insert(key);
+  const YAML::Node n = node_[key];
+  if (!n) fail_key(key, "missing (required)");
+  if (n.IsScalar()) return {n.Scalar()};
+  if (!n.IsSequence() || n.size() == 0) fail_key(key, "must be a value or a non-empty list of values, not " + type_name(n));
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    if (!n[i].IsScalar()) fail_key(key, fmt::format("entry {} must be a single value, not {}", i, type_name(n[i])));
+    out.push_back(n[i].Scalar());
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> Section::get_scalar_map(const std::string& key) {
+  used_.insert(key);
+  const YAML::Node n = node_[key];
+  if (!n) fail_key(key, "missing (required)");
+  if (!n.IsMap()) fail_key(key, "must be a mapping of keys to values, not " + type_name(n));
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& kv : n) {
+    if (!kv.second.IsScalar()) fail_key(key + "." + kv.first.Scalar(), "must be a single value, not " + type_name(kv.second));
+    out.emplace_back(kv.first.Scalar(), kv.second.Scalar());
+  }
+  return out;
+}
+
 std::vector<std::string> Section::keys() const {
   std::vector<std::string> out;
   for (const auto& kv : node_) out.push_back(kv.first.Scalar());

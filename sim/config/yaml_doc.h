@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace stcsim {
@@ -85,6 +86,11 @@ class Section {
   std::optional<Section> opt_child(const std::string& key);
   // A sequence of mappings.
   std::vector<Section> children(const std::string& key);
+  // A list of single values (one value alone counts as a list of one), each as written; ConfigError
+  // naming the entry that is not a single value.
+  std::vector<std::string> get_scalars(const std::string& key);
+  // A mapping of single values, in document order, each value as written.
+  std::vector<std::pair<std::string, std::string>> get_scalar_map(const std::string& key);
   // Keys of this mapping in document order (for maps keyed by name, such as per-dtype tables).
   std::vector<std::string> keys() const;
 

@@ -184,6 +184,7 @@ SimResult simulate(const MachineConfig& machine, const std::vector<RunInput>& ru
     for (const LinePlan& lp : plans[r]) {
       const LaunchStats& st = gpu.results().at(launch++);
       rr.rows.push_back(line_result(machine, lp, st));
+      rr.rows.back().run = rr.label;
       busy += st.sm.units.tensor_core.busy_cycles;
       out.simulated_cycles += st.cycles;
       out.mma_instructions += st.sm.units.tensor_core.instructions;

@@ -49,9 +49,11 @@ LayerResult describe_gemm(const GemmOp& g) {
 std::string results_csv(const std::vector<LayerResult>& rows) { return results_csv(rows, ResultsCsvExtras{}); }
 
 std::string results_csv(const std::vector<LayerResult>& rows, const ResultsCsvExtras& extras) {
-  auto blank = [&](const char* name) {
+  auto blank = [&](const LayerResult& r, const char* name) {
+    const std::string n = name;
+    if (!r.weight_stats && (n == "weight_density" || n == "metadata_bytes" || n == "magnitude_kept")) return true;
     for (const auto& b : extras.blank) {
-      if (b == name) return true;
+      if (b == n) return true;
     }
     return false;
   };
@@ -68,7 +70,7 @@ std::string results_csv(const std::vector<LayerResult>& rows, const ResultsCsvEx
     first = true;
     rows[i].visit([&](const char* name, const auto& v) {
       out += first ? "" : ",";
-      if (!blank(name)) out += csv_value(v);
+      if (!blank(rows[i], name)) out += csv_value(v);
       first = false;
     });
     if (!extras.columns.empty()) {

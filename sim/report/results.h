@@ -13,6 +13,7 @@
 namespace stcsim {
 
 struct LayerResult {
+  std::string run;  // the run's label: its pattern (`--pattern`), or "trace" for the patterns the trace gives
   std::string layer;
   std::int64_t m = 0, n = 0, k = 0;
   DType dtype = DType::fp16;
@@ -42,12 +43,19 @@ struct LayerResult {
   double wave_efficiency = 0;
   double imbalance = 0;
   EnergyBreakdown energy;
+  // What pruning kept of the line's weights (stcsim run --weight-stats; empty in results.csv without
+  // it, and for lines without weights): kept fraction, compressed-form metadata bytes, sum |w| kept / sum |w|.
+  bool weight_stats = false;
+  double weight_density = 0;
+  std::uint64_t metadata_bytes = 0;
+  double magnitude_kept = 0;
 
   double energy_j() const { return energy.total(); }
 
   // Each column once, in CSV order.
   template <class F>
   void visit(F&& f) const {
+    f("run", run);
     f("layer", layer);
     f("m", m);
     f("n", n);
@@ -76,6 +84,9 @@ struct LayerResult {
     f("waves", waves);
     f("wave_efficiency", wave_efficiency);
     f("imbalance", imbalance);
+    f("weight_density", weight_density);
+    f("metadata_bytes", metadata_bytes);
+    f("magnitude_kept", magnitude_kept);
   }
 };
 

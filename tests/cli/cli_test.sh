@@ -68,7 +68,7 @@ case_run_gemm() {
   contains "^total .* [0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+%"
   contains "energy by component"
   for f in config.yaml gemms.trace results.csv stats.yaml; do [ -s "$TMP/r/$f" ] || fail "run --out did not write $f"; done
-  head -1 "$TMP/r/results.csv" | grep -q "^layer,m,n,k,dtype,pattern,count,math_path,cycles,time_s," || fail "results.csv header"
+  head -1 "$TMP/r/results.csv" | grep -q "^run,layer,m,n,k,dtype,pattern,count,math_path,cycles,time_s," || fail "results.csv header"
   [ "$(wc -l < "$TMP/r/results.csv")" -eq 2 ] || fail "results.csv: one row expected"
   grep -q "sm107:" "$TMP/r/stats.yaml" || fail "stats.yaml lacks per-SM stats"
   grep -q "tensor_core:" "$TMP/r/stats.yaml" || fail "stats.yaml lacks tensor-core stats"

@@ -7,6 +7,7 @@
 #include "cli/usage.h"
 #include "common/file_io.h"
 #include "common/strings.h"
+#include "common/version.h"
 #include "config/machine_config.h"
 #include "cuda/cli/gpu_app.h"
 #include "cuda/device/cuda_device.h"
@@ -140,7 +141,7 @@ int cmd_replay(const std::vector<std::string>& args) {
   });
 
   if (!out_dir.empty()) {
-    std::string meta = fmt::format("# stcsim-gpu {} replay (build of commit {})\n", STCSIM_VERSION, STCSIM_GIT_COMMIT);
+    std::string meta = fmt::format("# stcsim-gpu {} replay (build of commit {})\n", STCSIM_VERSION, build_commit());
     meta += fmt::format("command: {}\n", yaml_quote("stcsim-gpu replay " + join(args, " ")));
     meta += fmt::format("config: {}\nkernel: {}\nown_kernels: {}\nworkload: {}\nseed: {}\nwarmup: {}\nrepeats: {}\n",
                         yaml_quote(config_path), yaml_quote(machine.kernel.name),

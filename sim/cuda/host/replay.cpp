@@ -150,6 +150,7 @@ std::vector<ReplayRow> run_replay(Device& dev, const std::vector<ReplayRunInput>
         row.result = describe_gemm(g);
         LayerResult& lr = row.result;
         lr.pattern = pattern->spec();
+        lr.run = run.label;
         lr.math_path = r->kernel();
         lr.time_s = row.timing.median() * static_cast<double>(g.count);
         lr.tflops = lr.time_s > 0 ? 2.0 * static_cast<double>(lr.dense_macs) / lr.time_s * 1e-12 : 0;
@@ -173,10 +174,10 @@ std::vector<ReplayRow> run_replay(Device& dev, const std::vector<ReplayRunInput>
 std::string replay_csv(const std::vector<ReplayRow>& rows) {
   std::vector<LayerResult> results;
   ResultsCsvExtras extras;
-  extras.columns = {"backend", "run", "time_median_s", "time_min_s", "time_max_s", "repeats", "sm_clock_mhz",
+  extras.columns = {"backend", "time_median_s", "time_min_s", "time_max_s", "repeats", "sm_clock_mhz",
                     "exact_check", "max_rel_error"};
   // Every schema column the replay does not measure is written empty.
-  const std::vector<std::string> measured = {"layer", "m",      "n",      "k",          "dtype",     "pattern", "count",
+  const std::vector<std::string> measured = {"run", "layer", "m",      "n",      "k",          "dtype",     "pattern", "count",
                                              "math_path", "cycles", "time_s", "tflops", "energy_j", "dense_macs"};
   LayerResult{}.visit([&](const char* name, const auto&) {
     if (std::find(measured.begin(), measured.end(), name) == measured.end()) extras.blank.emplace_back(name);
@@ -187,7 +188,7 @@ std::string replay_csv(const std::vector<ReplayRow>& rows) {
   if (!any_energy) extras.blank.emplace_back("energy_j");
   for (const ReplayRow& r : rows) {
     results.push_back(r.result);
-    extras.values.push_back({csv_field(r.backend), csv_field(r.run), shortest_double(r.timing.median()),
+    extras.values.push_back({csv_field(r.backend), shortest_double(r.timing.median()),
                              shortest_double(r.timing.min()), shortest_double(r.timing.max()),
                              fmt::format("{}", r.timing.seconds.size()),
                              r.timing.sm_clock_mhz > 0 ? shortest_double(r.timing.sm_clock_mhz) : std::string(),

@@ -59,7 +59,7 @@ std::vector<ReplayRow> run_replay(Device& dev, const std::vector<ReplayRunInput>
                                   const std::function<void(const ReplayRow&)>& on_row = {});
 
 // results.csv: the simulator's schema (report/results.h) with the columns a GPU does not measure left
-// empty, then backend, run, time_median_s, time_min_s, time_max_s, repeats, sm_clock_mhz,
+// empty, then backend, time_median_s, time_min_s, time_max_s, repeats, sm_clock_mhz,
 // exact_check, max_rel_error.
 std::string replay_csv(const std::vector<ReplayRow>& rows);
 

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# End-to-end tests of `stcsim sweep`: expansion, results layout, refusal of bad sweep files, and that a
+# sweep killed with kill -9 half-way and resumed gives exactly the rows of an uninterrupted run.
+# Usage: sweep_test.sh CASE STCSIM_BINARY SOURCE_DIR
+set -u
+CASE=$1
+STCSIM=$2
+SRC=$3
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+cd "$SRC" || exit 1
+# shellcheck source=tests/cli/lib.sh
+. "$SRC/tests/cli/lib.sh"
+GRID=tests/sweep/fixtures/grid.yaml
+
+case_sweep_list() {
+  expect_ok "$STCSIM" sweep "$GRID" --list
+  contains "13 points x 1 traces = 13 jobs"
+  # The first axis outermost, the zip advancing together, labels in point names, the named point last.
+  contains "^   0  sms=44,sweep_pattern=2:4,dram=slow,l2=3900 "
+  contains "^   1  sms=44,sweep_pattern=2:4,dram=slow,l2=7800 "
+  contains "^   2  sms=44,sweep_pattern=tw\\(g=128,sparsity=0.5\\),dram=fast,l2=3900 "
+  contains "^  11  sms=132,sweep_pattern=tw"
+  contains "^  12  fast-dram +runs dense, 2:4  set arch.dram.bandwidth_gbps=6700"
+}
+
+case_sweep_results() {
+  sed 's/range: {from: 44, to: 132, step: 44}/values: [132]/' "$GRID" > "$TMP/g.yaml"
+  cp tests/sweep/fixtures/small.trace "$TMP/"
+  sed -i "s|../../../configs/h100.yaml|$SRC/configs/h100.yaml|" "$TMP/g.yaml"
+  expect_ok "$STCSIM" sweep "$TMP/g.yaml" --out "$TMP/sw" --jobs 2
+  [ -f "$TMP/sw/manifest.yaml" ] || fail "no manifest"
+  grep -q "^commit: " "$TMP/sw/manifest.yaml" || fail "manifest lacks the commit"
+  grep -q "sha256: [0-9a-f]\{64\}" "$TMP/sw/manifest.yaml" || fail "manifest lacks input hashes"
+  head -1 "$TMP/sw/results.csv" | grep -q "^point,sms,sweep_pattern,dram,l2,trace,run,layer,m,n,k," || fail "results header: $(head -1 "$TMP/sw/results.csv")"
+  # 5 points x (baseline + 1 run) x 3 lines
+  [ "$(tail -n +2 "$TMP/sw/results.csv" | wc -l)" -eq 30 ] || fail "expected 30 rows, got $(tail -n +2 "$TMP/sw/results.csv" | wc -l)"
+  grep -q "^fast-dram,,2:4,6700,,small.trace,dense,fc1," "$TMP/sw/results.csv" || fail "named point row"
+  # Running into the same folder again needs --resume; --resume with nothing missing runs nothing.
+  expect_err "give --resume" "$STCSIM" sweep "$TMP/g.yaml" --out "$TMP/sw"
+  expect_ok "$STCSIM" sweep "$TMP/g.yaml" --out "$TMP/sw" --resume
+  contains "0 jobs run, 0 failed, 5 were done before"
+  # A changed sweep file cannot resume into the old folder.
+  sed -i 's/seed: 3/seed: 4/' "$TMP/g.yaml"
+  expect_err "differs from" "$STCSIM" sweep "$TMP/g.yaml" --out "$TMP/sw" --resume
+}
+
+case_sweep_bad_files() {
+  printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\naxes:\n  - {key: arch.smz, values: [1]}\n' "$SRC" "$SRC" > "$TMP/a.yaml"
+  expect_err "a.yaml: point 0 'arch.smz=1'.*arch.smz" "$STCSIM" sweep "$TMP/a.yaml" --list
+  printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\naxes:\n  - zip:\n      - {key: arch.sms, values: [1, 2]}\n      - {key: arch.l2.bytes, values: [1]}\n' "$SRC" "$SRC" > "$TMP/b.yaml"
+  expect_err "b.yaml:[0-9]+: axes\\[0\\].zip: .*equally long" "$STCSIM" sweep "$TMP/b.yaml" --list
+  printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [nowhere.trace]\n' "$SRC" > "$TMP/c.yaml"
+  expect_err "c.yaml:3: traces\\[0\\]: no file" "$STCSIM" sweep "$TMP/c.yaml" --list
+  printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\npatterns: [2:4]\naxes:\n  - {key: pattern, values: [dense]}\n' "$SRC" "$SRC" > "$TMP/d.yaml"
+  expect_err "not with a .pattern. axis" "$STCSIM" sweep "$TMP/d.yaml" --list
+  printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\nspeed: 3\n' "$SRC" "$SRC" > "$TMP/e.yaml"
+  expect_err "e.yaml:4: speed: unknown key" "$STCSIM" sweep "$TMP/e.yaml" --list
+  printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\naxes:\n  - {key: arch.sms, name: layer, values: [1]}\n' "$SRC" "$SRC" > "$TMP/f.yaml"
+  expect_err "column 'layer'" "$STCSIM" sweep "$TMP/f.yaml" --list
+  printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\naxes:\n  - {key: pattern, values: ["2:4:8:1"]}\n' "$SRC" "$SRC" > "$TMP/g.yaml"
+  expect_err "pattern '2:4:8:1'" "$STCSIM" sweep "$TMP/g.yaml" --list
+}
+
+# kill -9 half-way (the whole process group: the sweep and its workers), then --resume: the same
+# results.csv, byte for byte, as a run never interrupted, and no row twice.
+case_sweep_kill_resume() {
+  expect_ok "$STCSIM" sweep "$GRID" --out "$TMP/whole" --jobs 2
+  setsid "$STCSIM" sweep "$GRID" --out "$TMP/cut" --jobs 2 >/dev/null 2>&1 &
+  local pid=$!
+  local n=0
+  for _ in $(seq 1 600); do
+    n=$(find "$TMP/cut/jobs" -name '*.csv' 2>/dev/null | wc -l)
+    [ "$n" -ge 4 ] && break
+    sleep 0.05
+  done
+  kill -9 -- "-$pid" 2>/dev/null || kill -9 "$pid"
+  wait "$pid" 2>/dev/null
+  n=$(find "$TMP/cut/jobs" -name '*.csv' | wc -l)
+  [ "$n" -ge 4 ] && [ "$n" -lt 13 ] || fail "the kill did not land half-way ($n of 13 jobs done)"
+  expect_ok "$STCSIM" sweep "$GRID" --out "$TMP/cut" --resume --jobs 2
+  contains "were done before"
+  cmp "$TMP/whole/results.csv" "$TMP/cut/results.csv" || fail "resumed results differ from an uninterrupted run"
+  [ "$(sort "$TMP/cut/results.csv" | uniq -d | wc -l)" -eq 0 ] || fail "a row appears twice"
+  [ -z "$(find "$TMP/cut/jobs" -name '*.tmp.*')" ] || ls "$TMP/cut/jobs" >&2
+}
+
+"$CASE"
