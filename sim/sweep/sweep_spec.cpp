@@ -21,6 +21,10 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kPatternKey = "pattern";
+// Keys "column.NAME" add a column and change nothing: labels for plots (a pattern's g and sparsity).
+constexpr const char* kColumnPrefix = "column.";
+
+bool is_column_only(const std::string& key) { return key.rfind(kColumnPrefix, 0) == 0; }
 
 // One swept key: its column name and values (with labels for point names).
 struct Leaf {
@@ -64,7 +68,7 @@ std::vector<std::string> range_values(Section& r) {
 Leaf read_leaf(Section& a) {
   Leaf l;
   l.key = a.get_string("key");
-  l.column = l.key == kPatternKey ? "sweep_pattern" : l.key;
+  l.column = l.key == kPatternKey ? "sweep_pattern" : is_column_only(l.key) ? l.key.substr(7) : l.key;
   a.opt("name", l.column);
   const bool has_values = a.has("values"), has_range = a.has("range");
   if (has_values == has_range) a.fail("give exactly one of values and range");
@@ -173,7 +177,7 @@ SweepSpec load_sweep(const std::string& path) {
     for (const auto& [k, v] : assigned) {
       if (k == kPatternKey) {
         runs = {v};
-      } else {
+      } else if (!is_column_only(k)) {
         p.sets.push_back(k + "=" + v);
       }
     }

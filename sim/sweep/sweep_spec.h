@@ -11,7 +11,8 @@
 //   weight_stats: true                  # add kept density, metadata bytes, magnitude kept (run --weight-stats)
 //   set: {kernel.cluster_m: 2}          # overrides applied to every point (optional)
 //   axes:                               # optional: the cartesian product of the entries, first outermost
-//     - key: arch.sms                   # any --set path, or `pattern` (the point's run after the baseline)
+//     - key: arch.sms                   # any --set path, `pattern` (the point's run after the baseline), or
+//                                       # column.NAME (only a column, e.g. the g of a zipped tw pattern)
 //       name: sms                       # the column name in results.csv (default: the key)
 //       values: [66, 132]               # a list ...
 //       labels: [half, full]            # ... optionally named, for point names (default: the values)
