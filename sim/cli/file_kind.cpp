@@ -8,6 +8,7 @@
 #include "config/machine_config.h"
 #include "config/yaml_doc.h"
 #include "sparsity/registry.h"
+#include "sweep/sweep_spec.h"
 #include "trace/trace_io.h"
 #include "workload/workload.h"
 
@@ -30,9 +31,11 @@ FileKind detect_file_kind(const std::string& path) {
   }
   const YamlDoc doc = YamlDoc::parse(text, path);
   if (doc.root()["layers"]) return FileKind::workload;
+  if (doc.root()["traces"] && doc.root()["config"]) return FileKind::sweep;
   if (doc.root()["arch"] || doc.root()["kernel"] || doc.root()["energy"] || doc.root()["include"]) return FileKind::config;
   throw ConfigError(path, "(document)",
-                    "not a trace (stcsim-trace header), a machine config (arch, kernel, energy) or a workload (layers)");
+                    "not a trace (stcsim-trace header), a machine config (arch, kernel, energy), a workload (layers) or a "
+                    "sweep (config, traces)");
 }
 
 std::string validate_file(const std::string& path) {
@@ -43,6 +46,10 @@ std::string validate_file(const std::string& path) {
     }
     case FileKind::config: {
       return fmt::format("config: {}", join(validate_config_file(path), ", "));
+    }
+    case FileKind::sweep: {
+      const sweep::SweepSpec s = sweep::load_sweep(path);
+      return fmt::format("sweep {}: {} points x {} traces = {} jobs", s.name, s.points.size(), s.traces.size(), s.jobs());
     }
     case FileKind::workload: {
       const Workload w = load_workload(path);

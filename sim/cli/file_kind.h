@@ -1,11 +1,11 @@
-// Tells what an input file is (trace, machine config, workload) from its content, and checks it.
+// Tells what an input file is (trace, machine config, workload, sweep) from its content, and checks it.
 #pragma once
 
 #include <string>
 
 namespace stcsim::cli {
 
-enum class FileKind { trace, config, workload };
+enum class FileKind { trace, config, workload, sweep };
 
 // Throws stcsim::Error when the kind cannot be told.
 FileKind detect_file_kind(const std::string& path);

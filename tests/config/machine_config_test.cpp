@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/strings.h"
 #include "config/machine_config.h"
+#include "sweep/sweep_spec.h"
 
 using namespace stcsim;
 namespace fs = std::filesystem;
@@ -90,6 +91,11 @@ TEST_CASE("every file under configs/ validates, and whole machines load", "[conf
   int machines = 0;
   for (const auto& f : files) {
     INFO(f.string());
+    if (f.parent_path().filename() == "sweeps") {
+      // Sweep files (docs/sweeps.md) expand, loading every point's machine.
+      CHECK_NOTHROW(sweep::load_sweep(f.string()));
+      continue;
+    }
     CHECK_NOTHROW(validate_config_file(f.string()));
     if (is_whole_machine(f)) {
       ++machines;
