@@ -16,13 +16,8 @@ source = os.path.abspath(sys.argv[1])
 sys.path.insert(0, os.path.join(source, "scripts"))
 import compare  # noqa: E402
 
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, failures, finish  # noqa: E402,F401
 
 
 fix = os.path.join(source, "tests/scripts/fixtures")
@@ -64,6 +59,4 @@ with tempfile.TemporaryDirectory() as tmp:
     out = subprocess.run([sys.executable, os.path.join(source, "scripts/compare.py"), bad, bad], capture_output=True, text=True, cwd=tmp)
     check(out.returncode != 0 and "not a results.csv" in out.stderr, out.stderr)
 
-if failures:
-    sys.exit(1)
-print("compare: all checks passed")
+finish("compare")

@@ -17,13 +17,8 @@ sys.path.insert(0, os.path.join(source, "scripts"))
 import pandas as pd  # noqa: E402
 import plot_sweep as ps  # noqa: E402
 
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, failures, finish  # noqa: E402,F401
 
 
 check(ps.pareto_front([(1, 5), (2, 4), (3, 6), (4, 1), (2, 5)]) == [0, 1, 3], "Pareto front")
@@ -66,6 +61,4 @@ with tempfile.TemporaryDirectory() as tmp:
     r = subprocess.run([sys.executable, os.path.join(source, "scripts/plot_sweep.py"), out, "--metrics", "speed"], capture_output=True, text=True)
     check(r.returncode != 0 and "'speed' is not one of" in r.stderr, r.stderr)
 
-if failures:
-    sys.exit(1)
-print("plot_sweep: all checks passed")
+finish("plot_sweep")

@@ -15,13 +15,8 @@ stcsim, source = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.join(source, "scripts"))
 import record_trace as rt  # noqa: E402
 
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, failures, finish  # noqa: E402,F401
 
 
 # Shapes. ResNet-50's first convolution at batch 32: the shipped trace's first line.
@@ -94,5 +89,4 @@ if have_torch:
 else:
     print("SKIP: PyTorch is not installed; the recording itself is not exercised here")
 
-print("record_trace tests:", "FAILED" if failures else "ok")
-sys.exit(1 if failures else 0)
+finish("record_trace")

@@ -15,13 +15,8 @@ source = sys.argv[1]
 sys.path.insert(0, os.path.join(source, "scripts"))
 import replay_summary as rs  # noqa: E402
 
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, failures, finish  # noqa: E402,F401
 
 
 CSV = """layer,m,n,k,dtype,pattern,count,time_s,backend
@@ -54,6 +49,4 @@ with tempfile.TemporaryDirectory() as tmp:
     out = subprocess.run([sys.executable, os.path.join(source, "scripts/replay_summary.py"), bad], capture_output=True, text=True)
     check(out.returncode != 0 and "no backend column" in out.stderr, out.stderr)
 
-if failures:
-    sys.exit(1)
-print("replay_summary: all checks passed")
+finish("replay_summary")
