@@ -20,4 +20,5 @@ plot=(/usr/bin/python3 scripts/plot_sweep.py)
 "${plot[@]}" sweeps/scaling --x dram_gbps --lines tc_width --where sms=132 --out docs/plots/scaling/dram
 "${plot[@]}" sweeps/scaling --x sms --lines tc_width --where dram_gbps=3350 --out docs/plots/scaling/sms
 "${plot[@]}" sweeps/scaling --x tc_width --lines dram_gbps --where sms=132 --out docs/plots/scaling/width
-git rev-parse --short HEAD 2>/dev/null > docs/plots/COMMIT || true
+# The manifests: the commit the sweeps ran at and the hashes of their inputs.
+for s in nm-patterns tile-granularity scaling; do cp "sweeps/$s/manifest.yaml" "docs/plots/$s/manifest.yaml"; done
