@@ -214,7 +214,7 @@ RunSummary run_jobs(const SweepSpec& s, const RunOptions& opt, std::vector<std::
                    done, s.jobs(), running.size(), sum.failed, duration(elapsed).c_str(), finished_here ? duration(eta).c_str() : "?");
     } else if (finished != nullptr) {
       const SweepPoint& p = s.points[finished->job / s.traces.size()];
-      std::fprintf(stderr, "sweep: %zu/%zu %s: point %zu '%s' on %s (%.1f s), ETA %s\n", done, s.jobs(), ok ? "done" : "FAILED",
+      std::fprintf(stderr, "sweep: %zu/%zu %s: point %zu '%s' on %s (%.1f s), ETA %s\n", done, s.jobs(), ok ? "done" : g_stop ? "stopped" : "FAILED",
                    p.index, p.name.c_str(), s.trace_names[finished->job % s.traces.size()].c_str(), took,
                    finished_here ? duration(eta).c_str() : "?");
     }
