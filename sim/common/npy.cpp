@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <limits>
 #include <cstring>
 
 #include "common/checked.h"
@@ -115,8 +116,9 @@ NpyHeader parse_npy_header(const std::string& bytes, const std::string& name) {
   return h;
 }
 
-Matrix load_npy_matrix(const std::string& path) {
-  const std::string bytes = read_file(path);
+Matrix load_npy_matrix(const std::string& path) { return parse_npy_matrix(read_file(path), path); }
+
+Matrix parse_npy_matrix(const std::string& bytes, const std::string& path) {
   const NpyHeader h = parse_npy_header(bytes, path);
   if (h.shape.empty()) bad(path, "a scalar, not a matrix");
   std::int64_t rows = 1;
@@ -161,6 +163,11 @@ Matrix load_npy_matrix(const std::string& path) {
       v = elem == 1 ? load_le<std::uint8_t>(p) : elem == 2 ? load_le<std::uint16_t>(p) : elem == 4 ? load_le<std::uint32_t>(p) : static_cast<double>(load_le<std::uint64_t>(p));
     }
     if (!std::isfinite(v)) bad(path, fmt::format("element {} is not finite", i));
+    // Weights are held as 32-bit floats: a float64 or 64-bit integer beyond their range is refused
+    // (found by fuzzing: it became infinite, which nothing downstream expects).
+    if (std::fabs(v) > static_cast<double>(std::numeric_limits<float>::max())) {
+      bad(path, fmt::format("element {} ({}) does not fit a 32-bit float", i, v));
+    }
     // Fortran order: element i is (i % rows, i / rows) of the flattened [rows, cols] view.
     const std::int64_t r = h.fortran_order ? static_cast<std::int64_t>(i % static_cast<std::uint64_t>(rows)) : static_cast<std::int64_t>(i / static_cast<std::uint64_t>(cols));
     const std::int64_t c = h.fortran_order ? static_cast<std::int64_t>(i / static_cast<std::uint64_t>(rows)) : static_cast<std::int64_t>(i % static_cast<std::uint64_t>(cols));

@@ -25,6 +25,8 @@ NpyHeader parse_npy_header(const std::string& bytes, const std::string& name);
 // [out, in, kh, kw]) loads as [shape[0], product of the rest]; a 1-D array as one row.
 // Accepted types: float16/32/64, signed and unsigned 8- to 64-bit integers, bool.
 Matrix load_npy_matrix(const std::string& path);
+// The same from the file's bytes in memory; `name` is used in messages.
+Matrix parse_npy_matrix(const std::string& bytes, const std::string& name);
 
 // Serialises an array; T is one of float, double, uint8_t, int32_t, uint32_t, int64_t.
 template <class T>

@@ -113,8 +113,9 @@ Dimension read_axis(Section& a) {
 
 }  // namespace
 
-SweepSpec load_sweep(const std::string& path) {
-  const YamlDoc doc = YamlDoc::load(path);
+SweepSpec load_sweep(const std::string& path) { return parse_sweep(YamlDoc::load(path), path); }
+
+SweepSpec parse_sweep(const YamlDoc& doc, const std::string& path) {
   Section top(doc, doc.root(), "");
   SweepSpec s;
   s.path = path;
@@ -187,7 +188,14 @@ SweepSpec load_sweep(const std::string& path) {
     return p;
   };
 
-  // The product of the axes, first axis outermost (an odometer over the dimensions).
+  // The product of the axes, first axis outermost (an odometer over the dimensions). Every point's
+  // config is loaded below, so the size is bounded first.
+  constexpr std::size_t kMaxPoints = 100000;
+  std::size_t product = 1;
+  for (const Dimension& d : dims) {
+    product *= d[0].values.size();
+    if (product > kMaxPoints) top.fail_key("axes", fmt::format("the product has more than {} points", kMaxPoints));
+  }
   if (!dims.empty()) {
     std::vector<std::size_t> at(dims.size(), 0);
     while (true) {
@@ -206,7 +214,6 @@ SweepSpec load_sweep(const std::string& path) {
       std::size_t d = dims.size();
       while (d > 0 && ++at[d - 1] == dims[d - 1][0].values.size()) at[--d] = 0;
       if (d == 0) break;
-      if (s.points.size() > 1000000) top.fail_key("axes", "more than 10^6 points");
     }
   }
   if (top.has("points")) {

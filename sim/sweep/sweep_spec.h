@@ -34,6 +34,10 @@
 #include <utility>
 #include <vector>
 
+namespace stcsim {
+class YamlDoc;
+}
+
 namespace stcsim::sweep {
 
 struct SweepPoint {
@@ -65,6 +69,8 @@ struct SweepSpec {
 // Reads and expands a sweep file; ConfigError ("file:line: key.path: reason") on any defect, including
 // a point whose config does not load (the message names the point).
 SweepSpec load_sweep(const std::string& path);
+// The same from a document already loaded; relative paths resolve against the folder of `path`.
+SweepSpec parse_sweep(const YamlDoc& doc, const std::string& path);
 
 // The arguments of `stcsim run` for job (point, trace): --config, --trace, --set..., --pattern..., --seed.
 std::vector<std::string> run_args(const SweepSpec& s, const SweepPoint& p, std::size_t trace);

@@ -98,4 +98,8 @@ TEST_CASE("defective npy files are refused naming the file", "[npy]") {
   write_file_atomic(p, npy_with("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 16), }", ""));
   CHECK_THROWS_AS(load_npy_matrix(p), Error);
   CHECK_THROWS_WITH(load_npy_matrix(tmp_path("absent.npy")), Contains("absent.npy: cannot open"));
+  // Found by fuzzing (tests/fuzz/corpus/npy/regress-float64-range): a float64 beyond float's range
+  // loaded as infinity.
+  write_file_atomic(p, npy_with("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }", raw<double>({1.0, 1e300})));
+  CHECK_THROWS_WITH(load_npy_matrix(p), Contains("element 1 (1e+300) does not fit a 32-bit float"));
 }
