@@ -19,6 +19,11 @@ TEST_CASE("N:M specs are checked", "[sparsity][nm]") {
   CHECK_THROWS_WITH(reg.make("a:4"), Catch::Contains("not an integer"));
   CHECK_THROWS_AS(reg.make("2:"), SpecError);
   CHECK_THROWS_WITH(reg.make("nope"), Catch::Contains("known: dense, N:M"));
+  // Found by fuzzing: the families' names with named parameters, and an N whose double overflows,
+  // ended in an internal error or undefined behaviour instead of a spec error.
+  CHECK_THROWS_WITH(reg.make("nm(n=2,m=4)"), Catch::Contains("write N:M"));
+  CHECK_THROWS_WITH(reg.make("vnm(sparsity=0.25,n=2,m=4)"), Catch::Contains("write V:N:M"));
+  CHECK_THROWS_WITH(reg.make("2:6000000000000000002:4"), Catch::Contains("N must be in 1..M/2"));
 }
 
 TEST_CASE("2:4 metadata is packed as the sparse MMA instruction reads it", "[sparsity][nm]") {

@@ -45,6 +45,8 @@ class NmPattern : public Pattern {
 void register_nm_pattern(PatternRegistry& reg) {
   reg.add({"nm", "N:M (1 <= N < M <= 16)", "at most N of every M consecutive weights along K kept",
            [](const SpecArgs& a) -> std::unique_ptr<Pattern> {
+             // Found by fuzzing: "nm(...)" reached here with no positional values.
+             if (a.positional.size() != 2) throw SpecError(fmt::format("pattern '{}': write N:M, e.g. 2:4", a.text));
              const auto n = a.positional.at(0);
              const auto m = a.positional.at(1);
              if (m < 2 || m > 16) throw SpecError(fmt::format("pattern '{}': M must be in 2..16 (got {})", a.text, m));

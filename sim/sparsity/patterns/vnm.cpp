@@ -282,6 +282,8 @@ void register_vnm_pattern(PatternRegistry& reg) {
   reg.add({"vnm", "V:N:M (1 <= V <= 4096, 1 <= N, 2N <= M <= 256)",
            "blocks of V rows x M columns select 2N columns shared by their rows, then N:2N in each row",
            [](const SpecArgs& a) -> std::unique_ptr<Pattern> {
+             // Found by fuzzing: "vnm(...)" reached here with no positional values, and 2 * N overflowed.
+             if (a.positional.size() != 3) throw SpecError(fmt::format("pattern '{}': write V:N:M, e.g. 64:2:8", a.text));
              const auto v = a.positional.at(0);
              const auto n = a.positional.at(1);
              const auto m = a.positional.at(2);
@@ -289,7 +291,7 @@ void register_vnm_pattern(PatternRegistry& reg) {
                throw SpecError(fmt::format("pattern '{}': V must be in 1..4096 (got {})", a.text, v));
              if (m < 2 || m > 256)
                throw SpecError(fmt::format("pattern '{}': M must be in 2..256 (got {})", a.text, m));
-             if (n < 1 || 2 * n > m) {
+             if (n < 1 || n > m / 2) {
                throw SpecError(fmt::format("pattern '{}': N must be in 1..M/2 = 1..{} (got {})", a.text, m / 2, n));
              }
              return std::make_unique<VnmPattern>(static_cast<int>(v), static_cast<int>(n), static_cast<int>(m));
