@@ -3,6 +3,8 @@
 # runs each for SECONDS on its seed corpus (tests/fuzz/corpus/TARGET, the shipped files), keeping new
 # inputs in build-fuzz/corpus/TARGET and any crash, leak or timeout input in build-fuzz/artifacts/.
 #   scripts/fuzz.sh [SECONDS] [TARGET ...]      (default 60 s each; targets: all)
+# FUZZ_TIMEOUT (default 10) is the seconds one input may take before it counts as a hang; raise it
+# when the machine is busy with other work.
 # Prints per target the executions, coverage (cov: edges, ft: features) and corpus size; exits 1 when a
 # target found a crash, a leak, a timeout or a sanitizer report (its input is named).
 set -euo pipefail
@@ -24,7 +26,7 @@ for t in "${targets[@]}"; do
   log="build-fuzz/fuzz_$t.log"
   set +e
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    "build-fuzz/fuzz/fuzz_$t" "$work" "$seed" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    "build-fuzz/fuzz/fuzz_$t" "$work" "$seed" -max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 \
     -max_len=65536 -print_final_stats=1 -artifact_prefix="build-fuzz/artifacts/$t/" >"$log" 2>&1
   rc=$?
   set -e

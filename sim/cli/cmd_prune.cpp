@@ -118,7 +118,7 @@ int cmd_prune(const std::vector<std::string>& args) {
 
   if (vm.count("out")) {
     const std::string dir = vm["out"].as<std::string>();
-    ensure_dir(dir);
+    ensure_writable_dir(dir);
     save_npy(dir + "/weights.npy", w.data(), {w.rows(), w.cols()});
     save_npy(dir + "/mask.npy", mask.data(), {mask.rows(), mask.cols()});
     std::vector<std::string> files = {"weights.npy", "mask.npy"};

@@ -70,6 +70,7 @@ std::string run_functional_checks(const MachineConfig& machine, const std::vecto
       const std::size_t line = i < run.trace.lines.size() ? run.trace.lines[i] : i + 1;
       FunctionalResult f;
       try {
+        check_functional_size(g);  // before the operands are generated
         const GemmMapping map = map_gemm(g, machine);
         const SparseOperand op = build_operand(g, seed, line);
         f = run_functional(g, map, machine, op, seed, line);
@@ -153,7 +154,7 @@ int cmd_run(const std::vector<std::string>& args) {
   std::string out_dir;
   if (vm.count("out")) {
     out_dir = vm["out"].as<std::string>();
-    ensure_dir(out_dir);
+    ensure_writable_dir(out_dir);  // before the simulation, not after it
   }
 
   std::printf("machine: %s%s\n", config_path.c_str(), sets.empty() ? "" : fmt::format(" with --set {}", join(sets, ", ")).c_str());
@@ -172,11 +173,18 @@ int cmd_run(const std::vector<std::string>& args) {
   if (!out_dir.empty()) {
     const std::string header = fmt::format("# stcsim {} run: config {}{}, workload {}, seed {}\n", STCSIM_VERSION, config_path,
                                            sets.empty() ? "" : " --set " + join(sets, " --set "), trace.source, sim_opts.seed);
-    write_file_atomic(out_dir + "/results.csv", runs_csv(result.runs));
-    write_file_atomic(out_dir + "/stats.yaml", runs_stats_yaml(result.runs, header));
-    write_file_atomic(out_dir + "/config.yaml", to_yaml(machine));
-    write_trace(out_dir + "/gemms.trace", trace, "GEMMs as given to stcsim run (before --pattern)");
-    if (!functional_csv.empty()) write_file_atomic(out_dir + "/functional.csv", functional_csv);
+    // All files written first, then renamed into place: a failed write leaves the folder as it was.
+    FileSet files;
+    try {
+      files.add(out_dir + "/results.csv", runs_csv(result.runs));
+      files.add(out_dir + "/stats.yaml", runs_stats_yaml(result.runs, header));
+      files.add(out_dir + "/config.yaml", to_yaml(machine));
+      files.add(out_dir + "/gemms.trace", format_trace(trace, "GEMMs as given to stcsim run (before --pattern)"));
+      if (!functional_csv.empty()) files.add(out_dir + "/functional.csv", functional_csv);
+      files.commit();
+    } catch (const IoError& e) {
+      throw IoError(fmt::format("{} (results not written; the files already in {} are as they were)", e.what(), out_dir));
+    }
     std::printf("\nwrote %s/results.csv, stats.yaml, config.yaml and gemms.trace%s\n", out_dir.c_str(),
                 functional_csv.empty() ? "" : " and functional.csv");
   }

@@ -159,6 +159,7 @@ KernelConfig KernelConfig::from_yaml(Section& s) {
   if (c.cluster_m > 1 && c.global_loads != GlobalLoad::tma) {
     s.fail_key("cluster_m", fmt::format("multicast to {} CTAs needs global_loads: tma", c.cluster_m));
   }
+  s.opt("dense_fallback", c.dense_fallback);
   s.finish();
   return c;
 }
@@ -184,6 +185,7 @@ YAML::Node KernelConfig::to_yaml() const {
   n["swizzle"] = yaml_value(swizzle);
   n["split_k"] = yaml_value(split_k);
   n["cluster_m"] = yaml_value(cluster_m);
+  n["dense_fallback"] = yaml_value(dense_fallback);
   return n;
 }
 
@@ -191,7 +193,8 @@ bool KernelConfig::operator==(const KernelConfig& o) const {
   return name == o.name && instruction == o.instruction && a_source == o.a_source && mma == o.mma &&
          cta_tile == o.cta_tile && warp_tile == o.warp_tile && stages == o.stages && warps_per_cta == o.warps_per_cta &&
          global_loads == o.global_loads && tile_scheduler == o.tile_scheduler && raster == o.raster &&
-         swizzle == o.swizzle && split_k == o.split_k && cluster_m == o.cluster_m;
+         swizzle == o.swizzle && split_k == o.split_k && cluster_m == o.cluster_m &&
+         dense_fallback == o.dense_fallback;
 }
 
 }  // namespace stcsim

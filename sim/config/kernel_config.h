@@ -74,6 +74,10 @@ struct KernelConfig {
   // CTAs of a thread-block cluster along m that share each D tile by multicast: each pulls
   // 1/cluster_m of the tile through the L2 and receives the whole tile; 1..16, > 1 needs tma loads.
   int cluster_m = 1;
+  // A sparse line whose kernel would take longer than the dense kernel on the same GEMM runs the
+  // dense kernel instead, as a library that times both would choose (gpu/simulation.h); false runs
+  // every sparse line sparse. Default true.
+  bool dense_fallback = true;
 
   OperandSource b_source() const {
     return family_is_warpgroup(instruction) ? OperandSource::shared : OperandSource::registers;

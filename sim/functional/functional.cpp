@@ -276,16 +276,27 @@ Matrix functional_dense_operand(const GemmOp& g, std::uint64_t seed, std::size_t
   return d;
 }
 
-FunctionalResult run_functional(const GemmOp& g, const GemmMapping& map, const MachineConfig& machine,
-                                const SparseOperand& s, std::uint64_t seed, std::size_t line) {
+void check_functional_size(const GemmOp& g) {
   if (const auto bad = gemm_problem(g)) throw ShapeError(fmt::format("{}: {}: {}", g.layer, bad->first, bad->second));
-  const std::uint64_t macs =
-      checked_mul(checked_mul(static_cast<std::uint64_t>(g.m), static_cast<std::uint64_t>(g.n), "functional MACs"),
-                  static_cast<std::uint64_t>(g.k), "functional MACs");
+  const auto m = static_cast<std::uint64_t>(g.m), n = static_cast<std::uint64_t>(g.n), k = static_cast<std::uint64_t>(g.k);
+  const std::uint64_t macs = checked_mul(checked_mul(m, n, "functional MACs"), k, "functional MACs");
   if (macs > kFunctionalMacLimit) {
     throw ShapeError(fmt::format("{}: {}x{}x{} is {} MACs, over functional mode's limit of {} (2^30) per GEMM", g.layer,
                                  g.m, g.n, g.k, macs, kFunctionalMacLimit));
   }
+  const std::uint64_t values = checked_add(checked_add(checked_mul(m, k, "functional values"),
+                                                       checked_mul(k, n, "functional values"), "functional values"),
+                                           checked_mul(m, n, "functional values"), "functional values");
+  if (values > kFunctionalValueLimit) {
+    throw ShapeError(fmt::format("{}: {}x{}x{} holds {} operand and output values, over functional mode's limit of {} "
+                                 "(2^28, about 1 GiB) per GEMM",
+                                 g.layer, g.m, g.n, g.k, values, kFunctionalValueLimit));
+  }
+}
+
+FunctionalResult run_functional(const GemmOp& g, const GemmMapping& map, const MachineConfig& machine,
+                                const SparseOperand& s, std::uint64_t seed, std::size_t line) {
+  check_functional_size(g);
   const auto [rows, kdim] = g.sparse_shape();
   if (!s.pattern || !s.compressed) {
     throw ShapeError(fmt::format("{}: the sparse operand has no pattern or compressed form (build_operand)", g.layer));

@@ -68,6 +68,12 @@ struct FunctionalResult {
 // copies are computed once, see above). 2^30 is a 1024^3 GEMM, a few seconds of scalar MACs for the
 // datapath and again for the reference.
 constexpr std::uint64_t kFunctionalMacLimit = std::uint64_t{1} << 30;
+// Most values of one copy's operands and output together (M K + K N + M N) functional mode holds:
+// 2^28, about 1 GiB of floats, beside the 2^30 MACs (a 1 x 1 x 2^30 GEMM has few MACs per value).
+constexpr std::uint64_t kFunctionalValueLimit = std::uint64_t{1} << 28;
+
+// ShapeError naming the layer when GEMM g is over either limit: call it before building anything.
+void check_functional_size(const GemmOp& g);
 
 // The dense operand D (K x cols) of trace line `line`: entries j / 8 (j itself for int8) with j drawn
 // uniformly from -8..-1, 1..8, row-major, by Rng(derive_seed(seed, g.layer + "/dense", line)). They are

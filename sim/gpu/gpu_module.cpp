@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "common/error.h"
 #include "common/stats_ops.h"
 
 namespace stcsim {
@@ -19,6 +20,15 @@ GpuModule::GpuModule(const sc_core::sc_module_name& name, const MachineConfig& m
 
 void GpuModule::add_launch(const LaunchPlan& plan, const KBlockCoster& coster, bool fresh_memory) {
   queued_.push_back({&plan, &coster, fresh_memory});
+}
+
+void GpuModule::add_launch_choice(const LaunchPlan& plan, const KBlockCoster& coster, const LaunchPlan& alt_plan,
+                                  const KBlockCoster& alt_coster, std::size_t probe, std::size_t alt_probe,
+                                  bool fresh_memory) {
+  if (probe >= queued_.size() || alt_probe >= queued_.size()) {
+    throw Error("gpu: a launch choice names a probe launch that is not queued before it");
+  }
+  queued_.push_back({&plan, &coster, fresh_memory, &alt_plan, &alt_coster, probe, alt_probe});
 }
 
 void GpuModule::add_to_waveform(sc_core::sc_trace_file* tf) const {
@@ -62,7 +72,12 @@ void GpuModule::controller() {
   std::size_t first_on_memory = 0;  // first launch on the current memory system
   std::int64_t run = 0;
   for (std::size_t i = 0; i < queued_.size(); ++i) {
-    const Queued& q = queued_[i];
+    Queued q = queued_[i];
+    const bool alternative = q.alt_plan != nullptr && results_.at(q.alt_probe).cycles < results_.at(q.probe).cycles;
+    if (alternative) {
+      q.plan = q.alt_plan;
+      q.coster = q.alt_coster;
+    }
     if (q.fresh_memory && i > 0) {
       snapshot_memory();
       memory_ = std::make_unique<MemorySystem>(machine_.arch);
@@ -88,6 +103,7 @@ void GpuModule::controller() {
     sim_wait_until(launch_end_);
 
     LaunchStats st;
+    st.alternative = alternative;
     st.cycles = static_cast<std::uint64_t>(launch_end_ - start);
     st.sm = launch_sm_;
     st.memory = stats_sub(memory_->stats(), before);

@@ -35,6 +35,7 @@ struct LaunchStats {
   std::uint64_t s_bytes = 0;
   std::uint64_t d_bytes = 0;
   std::uint64_t c_bytes = 0;
+  bool alternative = false;   // add_launch_choice ran its alternative plan
 };
 
 class GpuModule : public sc_core::sc_module, private SmHost {
@@ -46,6 +47,13 @@ class GpuModule : public sc_core::sc_module, private SmHost {
   // Queue a launch before sc_start(); the plan and coster must outlive the simulation. With
   // `fresh_memory` the launch starts on a new memory system (its stats restart too).
   void add_launch(const LaunchPlan& plan, const KBlockCoster& coster, bool fresh_memory = false);
+  // A launch that runs `alt_plan` instead of `plan` when launch `alt_probe` took fewer cycles than
+  // launch `probe`, both queued before it (the dense fallback: each probe a timing of one of the two
+  // kernels on the line alone). Throws Error when a probe is not queued yet.
+  void add_launch_choice(const LaunchPlan& plan, const KBlockCoster& coster, const LaunchPlan& alt_plan,
+                         const KBlockCoster& alt_coster, std::size_t probe, std::size_t alt_probe,
+                         bool fresh_memory = false);
+  std::size_t queued() const { return queued_.size(); }
   // Waveform of the main signals: each SM's resident CTAs and k-block loads, the launch number, and
   // the DRAM and L2 backlogs (cycles of queued transfer). Call before sc_start().
   void add_to_waveform(sc_core::sc_trace_file* tf) const;
@@ -73,6 +81,9 @@ class GpuModule : public sc_core::sc_module, private SmHost {
     const LaunchPlan* plan;
     const KBlockCoster* coster;
     bool fresh_memory;
+    const LaunchPlan* alt_plan = nullptr;
+    const KBlockCoster* alt_coster = nullptr;
+    std::size_t probe = 0, alt_probe = 0;
   };
 
   void controller();

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <map>
 #include <memory>
 
 #include "common/error.h"
@@ -22,26 +23,65 @@ struct LinePlan {
   const GemmOp* op = nullptr;
   std::size_t line = 0;
   GemmMapping mapping;
-  std::unique_ptr<LaunchPlan> plan;
-  std::unique_ptr<KBlockCoster> coster;
+  std::shared_ptr<const LaunchPlan> plan;  // shared by equal lines (line_key)
+  std::shared_ptr<const KBlockCoster> coster;
+  // The dense fallback (kernel.dense_fallback, a sparse path): the dense kernel of the same GEMM,
+  // and the probe pair that times the two kernels on the line alone.
+  std::shared_ptr<const GemmMapping> dense_mapping;
+  std::shared_ptr<const LaunchPlan> dense_plan;
+  std::shared_ptr<const KBlockCoster> dense_coster;
+  std::size_t probe = 0;
+};
+
+// Two launches, each alone on a fresh memory system: the sparse kernel, then the dense one.
+struct Probe {
+  const LinePlan* line = nullptr;  // the first line timed by it (for errors)
+  std::size_t run = 0;
 };
 
 std::string where(const Trace& t, std::size_t i) {
   return fmt::format("{}:{}", t.source, i < t.lines.size() ? t.lines[i] : i + 1);
 }
 
-LinePlan plan_line(const MachineConfig& machine, const Trace& t, std::size_t i, std::uint64_t seed) {
+// Lines with equal keys get the same plan and the same timing: the GEMM but for its layer name,
+// and for the patterns whose mask is cut from generated weights, the layer and line they are seeded by.
+std::string line_key(const GemmOp& g, const GemmMapping& map, std::size_t line) {
+  return fmt::format("{}x{}x{} {} {} {} {} {}", g.m, g.n, g.k, dtype_name(g.dtype), operand_name(g.sparse), g.pattern,
+                     g.count, plan_needs_operand(g, map) ? fmt::format("{}:{}", g.layer, line) : "");
+}
+
+LinePlan plan_line(const MachineConfig& machine, const Trace& t, std::size_t i, std::uint64_t seed,
+                   std::map<std::string, LinePlan>& planned) {
   LinePlan lp;
   lp.op = &t.ops[i];
   lp.line = i < t.lines.size() ? t.lines[i] : i + 1;
   try {
     lp.mapping = map_gemm(*lp.op, machine);
+    const std::string key = line_key(*lp.op, lp.mapping, lp.line);
+    if (const auto it = planned.find(key); it != planned.end()) {
+      const LinePlan& same = it->second;
+      lp.plan = same.plan;
+      lp.coster = same.coster;
+      lp.dense_mapping = same.dense_mapping;
+      lp.dense_plan = same.dense_plan;
+      lp.dense_coster = same.dense_coster;
+      return lp;
+    }
     std::unique_ptr<SparseOperand> operand;
     if (plan_needs_operand(*lp.op, lp.mapping)) {
       operand = std::make_unique<SparseOperand>(build_operand(*lp.op, seed, lp.line));
     }
-    lp.plan = std::make_unique<LaunchPlan>(plan_launch(*lp.op, lp.mapping, machine, operand.get()));
-    lp.coster = std::make_unique<KBlockCoster>(machine, lp.op->dtype, lp.mapping);
+    lp.plan = std::make_shared<const LaunchPlan>(plan_launch(*lp.op, lp.mapping, machine, operand.get()));
+    lp.coster = std::make_shared<const KBlockCoster>(machine, lp.op->dtype, lp.mapping);
+    if (machine.kernel.dense_fallback && lp.op->sparse != Operand::none && lp.mapping.path != MathPath::dense &&
+        lp.mapping.path != MathPath::dense_on_zeros) {
+      GemmOp dense = *lp.op;
+      dense.pattern = "dense";
+      lp.dense_mapping = std::make_shared<const GemmMapping>(map_gemm(dense, machine));
+      lp.dense_plan = std::make_shared<const LaunchPlan>(plan_launch(dense, *lp.dense_mapping, machine));
+      lp.dense_coster = std::make_shared<const KBlockCoster>(machine, dense.dtype, *lp.dense_mapping);
+    }
+    planned.emplace(key, lp);
   } catch (const Error& e) {
     throw Error(fmt::format("{}: {}", where(t, i), e.what()));
   }
@@ -55,10 +95,23 @@ void fill_rates(LayerResult& r, const MachineConfig& machine, std::uint64_t tc_b
   r.tc_utilization = tc_cycles > 0 ? static_cast<double>(tc_busy_cycles) * cooperating / tc_cycles : 0.0;
 }
 
-LayerResult line_result(const MachineConfig& machine, const LinePlan& lp, const LaunchStats& st) {
+// The probes' launch indices of a line with a fallback.
+std::size_t sparse_probe(const LinePlan& lp) { return 2 * lp.probe; }
+std::size_t dense_probe(const LinePlan& lp) { return 2 * lp.probe + 1; }
+
+LayerResult line_result(const MachineConfig& machine, const LinePlan& lp, const LaunchStats& st,
+                        const std::vector<LaunchStats>& launches) {
   const GemmOp& g = *lp.op;
   LayerResult r = describe_gemm(g);
   r.math_path = lp.mapping.note;
+  const KBlockCoster* coster = lp.coster.get();
+  if (st.alternative) {
+    r.dense_fallback = true;
+    r.math_path = fmt::format("{} (dense fallback: the {} kernel took {} cycles alone, the dense one {})",
+                              lp.dense_mapping->note, math_path_name(lp.mapping.path),
+                              launches.at(sparse_probe(lp)).cycles, launches.at(dense_probe(lp)).cycles);
+    coster = lp.dense_coster.get();
+  }
   r.cycles = st.cycles;
   const SmActivity& u = st.sm.units;
   r.executed_macs = u.tensor_core.executed_macs();
@@ -76,7 +129,8 @@ LayerResult line_result(const MachineConfig& machine, const LinePlan& lp, const 
   r.waves = st.scheduler.waves;
   r.wave_efficiency = st.scheduler.wave_efficiency;
   r.imbalance = st.scheduler.imbalance;
-  fill_rates(r, machine, u.tensor_core.busy_cycles, lp.coster->dense_instr().m > 0 ? TensorCore::cooperating_for(machine.kernel.instruction) : 1);
+  fill_rates(r, machine, u.tensor_core.busy_cycles,
+             coster->dense_instr().m > 0 ? TensorCore::cooperating_for(machine.kernel.instruction) : 1);
 
   EnergyCounts c;
   c.dense_macs = u.tensor_core.dense_macs;
@@ -128,16 +182,48 @@ SimResult simulate(const MachineConfig& machine, const std::vector<RunInput>& ru
   if (g_elaborated) throw Error("simulate: SystemC elaborates once per process; put every run in one call");
   g_elaborated = true;
 
+  std::size_t lines = 0;
+  for (const RunInput& r : runs) lines += r.trace.ops.size();
+  if (lines > kMaxSimulatedLines) {
+    throw Error(fmt::format("{} GEMM lines over {} run(s); one simulation takes at most {} (its results are held in "
+                            "memory): merge repeated lines with the trace's count column, or split the trace",
+                            lines, runs.size(), kMaxSimulatedLines));
+  }
   std::vector<std::vector<LinePlan>> plans(runs.size());
+  std::map<std::string, LinePlan> planned;
   for (std::size_t r = 0; r < runs.size(); ++r) {
-    for (std::size_t i = 0; i < runs[r].trace.ops.size(); ++i) plans[r].push_back(plan_line(machine, runs[r].trace, i, opts.seed));
+    for (std::size_t i = 0; i < runs[r].trace.ops.size(); ++i) {
+      plans[r].push_back(plan_line(machine, runs[r].trace, i, opts.seed, planned));
+    }
   }
 
+  // Dense fallback: the lines that need it time their sparse and dense kernels first, each alone on a
+  // fresh memory system, once per distinct line (a mask-based pattern's weights depend on the layer
+  // and line); the line's own launch then runs the faster of the two.
+  std::vector<Probe> probes;
+  std::map<std::string, std::size_t> probe_of;
+  for (std::size_t r = 0; r < plans.size(); ++r) {
+    for (LinePlan& lp : plans[r]) {
+      if (!lp.dense_plan) continue;
+      const auto [it, fresh] = probe_of.emplace(line_key(*lp.op, lp.mapping, lp.line), probes.size());
+      if (fresh) probes.push_back({&lp, r});
+      lp.probe = it->second;
+    }
+  }
   GpuModule gpu("gpu", machine, opts.exact);
+  for (const Probe& p : probes) {
+    gpu.add_launch(*p.line->plan, *p.line->coster, true);
+    gpu.add_launch(*p.line->dense_plan, *p.line->dense_coster, true);
+  }
   for (const auto& run : plans) {
     bool first = true;
     for (const LinePlan& lp : run) {
-      gpu.add_launch(*lp.plan, *lp.coster, first);
+      if (lp.dense_plan) {
+        gpu.add_launch_choice(*lp.plan, *lp.coster, *lp.dense_plan, *lp.dense_coster, sparse_probe(lp), dense_probe(lp),
+                              first);
+      } else {
+        gpu.add_launch(*lp.plan, *lp.coster, first);
+      }
       first = false;
     }
   }
@@ -160,6 +246,17 @@ SimResult simulate(const MachineConfig& machine, const std::vector<RunInput>& ru
   if (tf != nullptr) sc_core::sc_close_vcd_trace_file(tf);
   if (gpu.error()) {
     std::size_t l = gpu.error_launch();
+    if (l < 2 * probes.size()) {
+      const Probe& p = probes[l / 2];
+      try {
+        std::rethrow_exception(gpu.error());
+      } catch (const std::exception& e) {
+        throw Error(fmt::format("{}: run '{}' ({} kernel timed for the dense fallback): {}",
+                                where(runs[p.run].trace, static_cast<std::size_t>(p.line - plans[p.run].data())),
+                                runs[p.run].label, l % 2 == 0 ? "sparse" : "dense", e.what()));
+      }
+    }
+    l -= 2 * probes.size();
     for (std::size_t r = 0; r < runs.size(); ++r) {
       if (l < plans[r].size()) {
         try {
@@ -174,8 +271,13 @@ SimResult simulate(const MachineConfig& machine, const std::vector<RunInput>& ru
   }
 
   SimResult out;
-  std::size_t launch = 0;
-  std::size_t memory_index = 0;
+  // The probes come first: one launch and one memory system each.
+  std::size_t launch = 2 * probes.size();
+  std::size_t memory_index = 2 * probes.size();
+  for (std::size_t i = 0; i < launch; ++i) {
+    out.simulated_cycles += gpu.results().at(i).cycles;
+    out.mma_instructions += gpu.results().at(i).sm.units.tensor_core.instructions;
+  }
   for (std::size_t r = 0; r < runs.size(); ++r) {
     RunResult rr;
     rr.label = runs[r].label;
@@ -183,7 +285,7 @@ SimResult simulate(const MachineConfig& machine, const std::vector<RunInput>& ru
     const std::size_t first_launch = launch;
     for (const LinePlan& lp : plans[r]) {
       const LaunchStats& st = gpu.results().at(launch++);
-      rr.rows.push_back(line_result(machine, lp, st));
+      rr.rows.push_back(line_result(machine, lp, st, gpu.results()));
       rr.rows.back().run = rr.label;
       busy += st.sm.units.tensor_core.busy_cycles;
       out.simulated_cycles += st.cycles;

@@ -3,6 +3,13 @@
 // per-line results with energy, and the stats tree. SystemC elaborates once per process, so
 // simulate() runs at most once per process (a second call throws Error); runs that must be compared
 // go into one call, each on a fresh memory system so that none sees another's L2 contents.
+// Lines that are equal but for their layer name share one plan (mask-based patterns: equal layer and
+// line too, their weights being seeded by them).
+// Dense fallback (kernel.dense_fallback): each distinct line on a sparse path is first timed twice,
+// its sparse kernel and the dense kernel of the same GEMM, each alone on a fresh memory system; the
+// line then runs whichever was faster (LayerResult::dense_fallback when the dense one). The timing
+// launches come before every run and appear in no result but SimResult's totals of simulated cycles
+// and MMAs.
 #pragma once
 
 #include <cstdint>
@@ -45,8 +52,11 @@ struct SimResult {
   std::uint64_t mma_instructions = 0;  // over all runs
 };
 
-// Throws Error naming trace:line for a GEMM the machine cannot run (UnsupportedError), and Error when
-// called a second time in a process.
+// Most GEMM lines one simulate() call takes, over all runs: 200,000 (a few GB of plans and results).
+inline constexpr std::size_t kMaxSimulatedLines = 200000;
+
+// Throws Error naming trace:line for a GEMM the machine cannot run (UnsupportedError), Error when
+// the runs hold more than kMaxSimulatedLines lines, and Error when called a second time in a process.
 SimResult simulate(const MachineConfig& machine, const std::vector<RunInput>& runs, const SimOptions& opts = {});
 
 // results.csv of several runs: their rows in order (totals not included).

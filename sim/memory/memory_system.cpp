@@ -63,6 +63,20 @@ void MemorySystem::check_request(std::int64_t now, int sm) const {
 std::int64_t MemorySystem::gather_fetch(const TileRequest& t, bool hit) {
   GatherState& g = gathers_[t.key];
   if (!hit) g = GatherState{};
+  if (t.rows != nullptr) {
+    if (g.present.empty()) g.present.assign(static_cast<std::size_t>(t.region_rows), 0);
+    if (g.present.size() != static_cast<std::size_t>(t.region_rows)) {
+      throw Error("memory: tile " + to_string(t.key) + ": gathered as " + std::to_string(g.present.size()) +
+                  " rows and as " + std::to_string(t.region_rows));
+    }
+    std::int64_t fresh = 0;
+    for (std::int64_t i = 0; i < t.row_count; ++i) {
+      std::uint8_t& here = g.present[static_cast<std::size_t>(t.rows[i])];
+      fresh += here == 0 ? 1 : 0;
+      here = 1;
+    }
+    return fresh * (t.bytes / t.region_rows);
+  }
   if (!g.served.insert({t.gatherer, t.gather_seq}).second) return 0;  // a repeat of an earlier gather
   double& mine = g.share[t.gatherer];
   const double f = std::min(1.0 - mine, static_cast<double>(t.link()) / static_cast<double>(t.bytes));
@@ -78,6 +92,14 @@ std::int64_t MemorySystem::load(std::int64_t now, int sm, const std::vector<Tile
   check_request(now, sm);
   for (const TileRequest& t : tiles) {
     if (t.bytes < 0) throw Error("memory: tile " + to_string(t.key) + ": " + std::to_string(t.bytes) + " bytes");
+    if (t.rows != nullptr &&
+        (t.region_rows <= 0 || t.bytes % t.region_rows != 0 || t.row_count < 0 || t.row_count > t.region_rows ||
+         t.link() != t.row_count * (t.bytes / t.region_rows) ||
+         (t.row_count > 0 && (t.rows[0] < 0 || t.rows[t.row_count - 1] >= t.region_rows)))) {
+      throw Error("memory: tile " + to_string(t.key) + ": a gather of " + std::to_string(t.row_count) +
+                  " rows does not fit its region of " + std::to_string(t.region_rows) + " rows and " +
+                  std::to_string(t.bytes) + " bytes");
+    }
     if (t.link() > t.bytes) {
       throw Error("memory: tile " + to_string(t.key) + ": " + std::to_string(t.link()) + " link bytes of a " +
                   std::to_string(t.bytes) + "-byte tile");
@@ -131,7 +153,13 @@ std::int64_t MemorySystem::store(std::int64_t now, int sm, const L2TileKey& key,
   dram_drained_at_ = std::max(dram_drained_at_, dram_link_.serve(now, bytes));
   stats_.l2_write_bytes += static_cast<std::uint64_t>(bytes);
   stats_.dram_write_bytes += static_cast<std::uint64_t>(bytes);
-  return in_l2;
+  // The L2 holds at most its capacity of data DRAM has not taken yet: a store that would leave more
+  // queued on the DRAM link waits until the link has drained to that (latency aside: the link's own
+  // transfer time is what the queue holds).
+  const ByteRate rate = dram_link_.rate();
+  const auto cap = static_cast<unsigned __int128>(l2_.capacity());
+  const auto held_cycles = static_cast<std::int64_t>(cap * rate.den / rate.num);
+  return std::max(in_l2, dram_link_.free_at() - held_cycles);
 }
 
 }  // namespace stcsim

@@ -20,19 +20,23 @@
 // write-back L2 would write all of them to DRAM too; sending them at store time keeps DRAM requests
 // in time order and makes them contend with the loads that follow). A store is done when the L2 has
 // the tile: L2.serve(now, bytes) + L2 latency; the DRAM write is posted (dram_drained_at says when
-// DRAM has it all).
+// DRAM has it all), but the L2 holds at most its capacity of data the DRAM link has not yet taken:
+// a store that would leave more queued is done only once the link has drained to that, at the
+// earliest (the DRAM link done transferring this store) - capacity / DRAM rate.
 //
 // A request may pull less through the L2 link than the tile holds (TileRequest::link_bytes): the
 // slice an SM loads for its cluster under multicast, or the rows a V:N:M gather picks out of a D
 // region. The L2 lookup and a miss's DRAM transfer are for the whole tile, and l2_read_bytes counts
 // the link bytes. A gather (TileRequest::gatherer >= 0) fetches from DRAM only rows not yet present.
-// Gatherers are the parties that choose their rows independently (a tw tile, a V:N:M row block); one
-// gatherer's gathers from a tile are disjoint (its kept K in order), and a gather it repeats (same
-// gather_seq: another row block of the same tw tile) brings nothing new. A new gather of a share f of
-// the tile by gatherer r brings f x prod over the other gatherers s of (1 - F_s), F_s being the share
-// s has gathered so far: exactly its own rows while it is alone, and the expected new rows when the
-// others' rows fall independently. The tile fills as 1 - prod_s (1 - F_s); the state restarts when
-// the tile is evicted.
+// When the gather names its rows (TileRequest::rows: a tw/tvw k-block's kept K positions, which the
+// plan knows), the tile keeps the set of rows present and DRAM brings exactly the new ones: the union
+// of every gather is fetched once. Otherwise (a V:N:M row block, whose column choice the plan does
+// not hold) gatherers are the parties that choose their rows independently; one gatherer's gathers
+// from a tile are disjoint, and a gather it repeats (same gather_seq) brings nothing new. A new
+// gather of a share f of the tile by gatherer r brings f x prod over the other gatherers s of
+// (1 - F_s), F_s being the share s has gathered so far: exactly its own rows while it is alone, and
+// the expected new rows when the others' rows fall independently. The tile fills as
+// 1 - prod_s (1 - F_s). Either state restarts when the tile is evicted.
 // Rates: L2 arch.l2.bytes_per_clock; DRAM bandwidth_gbps x 1e9 x efficiency / (clock_mhz x 1e6)
 // bytes per cycle, kept as the exact ratio (bandwidth_gbps x efficiency x 1e6) / (clock_mhz x 1e3)
 // with the numerator rounded to a whole kB/s. SM s sits in L2 partition s x partitions / sms
@@ -66,6 +70,11 @@ struct TileRequest {
   // slice, and gather_seq numbers its gathers of the tile (see the header comment).
   std::int64_t gatherer = -1;
   std::int64_t gather_seq = 0;
+  // A gather that names its rows: row_count indices into the tile's region_rows equal rows (each
+  // bytes / region_rows bytes), increasing; null for the share model above.
+  const std::int32_t* rows = nullptr;
+  std::int64_t row_count = 0;
+  std::int64_t region_rows = 0;
   std::int64_t link() const { return link_bytes < 0 ? bytes : link_bytes; }
 };
 
@@ -148,6 +157,7 @@ class MemorySystem {
   struct GatherState {
     std::map<std::int64_t, double> share;                     // F_r per gatherer
     std::set<std::pair<std::int64_t, std::int64_t>> served;   // (gatherer, gather_seq) seen
+    std::vector<std::uint8_t> present;                         // rows present, for gathers naming them
   };
   // Bytes a gather brings from DRAM (see the header comment), updating the tile's state.
   std::int64_t gather_fetch(const TileRequest& t, bool hit);

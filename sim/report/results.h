@@ -20,6 +20,7 @@ struct LayerResult {
   std::string pattern;
   std::int64_t count = 1;
   std::string math_path;
+  bool dense_fallback = false;  // the sparse kernel was slower alone: the dense one ran (kernel.dense_fallback)
   std::uint64_t cycles = 0;     // of the whole line (all count copies)
   double time_s = 0;            // cycles / clock
   double tflops = 0;            // dense-equivalent: 2 m n k count / time
@@ -87,6 +88,7 @@ struct LayerResult {
     f("weight_density", weight_density);
     f("metadata_bytes", metadata_bytes);
     f("magnitude_kept", magnitude_kept);
+    f("dense_fallback", std::int64_t{dense_fallback ? 1 : 0});
   }
 };
 

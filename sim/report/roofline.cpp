@@ -109,7 +109,13 @@ Roofline roofline(const GemmOp& g, const GemmMapping& map, const MachineConfig& 
                               "roofline S bytes");
   }
   // D
-  const std::int64_t d_rows = by_size ? k : longest_k;
+  std::int64_t d_rows = by_size ? k : longest_k;
+  if (fam == "vnm" && map.path == MathPath::sparse_nm) {
+    // 2N of every M rows of D, fewer in a last group of K mod M rows: what one V-block must read.
+    const SpecArgs a = split_spec(pattern->spec());
+    const std::int64_t n2 = 2 * a.positional.at(1), m = a.positional.at(2);
+    d_rows = std::min(k, k / m * n2 + std::min(n2, k % m));
+  }
   out.d_bytes = checked_mul(checked_mul(U(d_rows), U(p), "roofline D bytes"), U(elem), "roofline D bytes");
   // C
   out.c_bytes = checked_mul(checked_mul(U(output_rows), U(p), "roofline C bytes"), U(elem), "roofline C bytes");

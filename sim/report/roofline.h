@@ -30,9 +30,9 @@
 //            (sparsity/nm_layout.h, README); tw, tvw, block and unstructured the kept values only
 //            (plan kept MACs / P; their index lists depend on the mask and are left out)
 //         D  the dense operand rows the MMAs read, once per copy: K x P for dense and N:M (the
-//            sparse MMA reads whole groups of B); the gathered K (2N of every M) for V:N:M; for the
-//            mask-based patterns the longest kept K one CTA walks (the union over tiles is at least
-//            that)
+//            sparse MMA reads whole groups of B); for V:N:M the gathered K, 2N of every M rows
+//            (of a last short group's K mod M rows, at most those); for the mask-based patterns
+//            the longest kept K one CTA walks (the union over tiles is at least that)
 //         C  the output rows the plan writes (kept rows for tw/tvw, row blocks holding a non-zero
 //            for unstructured) x P, in the GEMM's type, once per copy (split-k partials excluded)
 //     Latency is left out: it only adds.

@@ -123,6 +123,12 @@ bool plan_needs_operand(const GemmOp& g, const GemmMapping& map) {
 SparseOperand build_operand(const GemmOp& g, std::uint64_t seed, std::size_t line) {
   SparseOperand op;
   const auto [rows, cols] = g.sparse_shape();
+  if (static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(cols) > kMaxOperandValues) {
+    throw ShapeError(fmt::format("{}: the {}x{} weight operand its {} mask is cut from holds {} values; stcsim "
+                                 "generates at most {} (2^28, 16384 x 16384) per operand",
+                                 g.layer, rows, cols, g.pattern,
+                                 static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(cols), kMaxOperandValues));
+  }
   op.pattern = builtin_registry().make(g.sparse == Operand::none ? std::string("dense") : g.pattern);
   op.weights = generate_weights(rows, cols, derive_seed(seed, g.layer, line));
   op.mask = op.pattern->build_mask(op.weights);
@@ -213,8 +219,10 @@ LaunchPlan plan_launch(const GemmOp& g, const GemmMapping& map, const MachineCon
       tc = dynamic_cast<const TileCompressed*>(sop.compressed.get());
       if (!tc) throw Error(fmt::format("{}: pattern {} did not give a tile layout", g.layer, g.pattern));
       plan.kept_rows_ = tc->kept_rows();
+      plan.kept_k_ = tc->kept_k();
       for (std::int64_t t = 0; t < tc->tiles(); ++t) {
         const TileInfo& ti = tc->tile(t);
+        plan.tile_k_offset_.push_back(ti.k_offset);
         if (ti.empty()) continue;
         for (std::int64_t c = 0; c < ti.kept_rows; c += plan.cta.m) {
           const std::int64_t off = ti.rows_offset + c;
@@ -314,6 +322,18 @@ TileKey LaunchPlan::d_key(const CtaPos& c, std::int64_t i) const {
   // tw/tvw tiles gather their kept K rows out of the column of D (KBlock::d_region_bytes).
   if (row_blocks_.at(c.row_block).tile >= 0) return {TileOperand::D, c.col_block, 0, c.copy, kDGatherColumn};
   return {TileOperand::D, c.col_block, work_of(c).kblock_key(i), c.copy, -1};
+}
+
+LaunchPlan::GatherRows LaunchPlan::d_gather_rows(const CtaPos& c, std::int64_t i) const {
+  const RowBlock& rb = row_blocks_.at(c.row_block);
+  if (rb.tile < 0) return {};
+  const CtaWork& w = work_of(c);
+  const std::int64_t begin = tile_k_offset_.at(static_cast<std::size_t>(rb.tile)) + w.kblock_key(i) * cta.k;
+  const std::int64_t count = w.kblock(i).k;
+  if (begin < 0 || begin + count > static_cast<std::int64_t>(kept_k_.size())) {
+    throw Error(fmt::format("launch plan: k-block {} of tile {} gathers past the kept K list", i, rb.tile));
+  }
+  return {kept_k_.data() + begin, count, k};
 }
 
 template <class F>

@@ -46,9 +46,13 @@ struct SparseOperand {
 // True when plan_launch needs the mask for this GEMM (tw, tvw, block, unstructured on a sparse operand).
 bool plan_needs_operand(const GemmOp& g, const GemmMapping& map);
 
+// Most values a generated sparse operand may hold: 2^28 (16384 x 16384), about 2.5 GiB with its
+// mask and compressed form. Larger operands are refused rather than risking the machine's memory.
+inline constexpr std::uint64_t kMaxOperandValues = std::uint64_t{1} << 28;
+
 // Weights of the sparse operand generated with derive_seed(seed, g.layer, line) (normal
 // distribution), pruned by the GEMM's pattern and compressed. For GEMMs without a sparse operand the
-// pattern is dense.
+// pattern is dense. ShapeError naming the layer when the operand holds more than kMaxOperandValues.
 SparseOperand build_operand(const GemmOp& g, std::uint64_t seed, std::size_t line);
 
 // A row of the CTA grid.
@@ -89,6 +93,14 @@ class LaunchPlan {
   // L2 keys of the S and D tiles of k-block i of a CTA.
   TileKey s_key(const CtaPos& c, std::int64_t i) const;
   TileKey d_key(const CtaPos& c, std::int64_t i) const;
+  // The D rows k-block i of a tw/tvw CTA gathers out of its D column: `count` kept K positions of its
+  // tile, increasing, out of the column's K rows. Empty (rows null) for other paths.
+  struct GatherRows {
+    const std::int32_t* rows = nullptr;
+    std::int64_t count = 0;
+    std::int64_t region_rows = 0;
+  };
+  GatherRows d_gather_rows(const CtaPos& c, std::int64_t i) const;
 
   // Totals over all CTAs.
   std::uint64_t dense_macs() const;
@@ -105,7 +117,9 @@ class LaunchPlan {
   std::vector<CtaWork> work_;
   std::vector<RowBlock> row_blocks_;
   std::vector<CtaPos> ctas_;
-  std::vector<std::int32_t> kept_rows_;  // tw/tvw: TileCompressed::kept_rows()
+  std::vector<std::int32_t> kept_rows_;      // tw/tvw: TileCompressed::kept_rows()
+  std::vector<std::int32_t> kept_k_;         // tw/tvw: TileCompressed::kept_k()
+  std::vector<std::int64_t> tile_k_offset_;  // tw/tvw: TileInfo::k_offset per tile
 };
 
 // Throws Error naming the layer when the pattern needs a mask and `op` is null, or when `op` does not

@@ -119,6 +119,10 @@ void SmModule::run_cta(std::size_t cta) {
       const std::int64_t tile = plan.row_blocks()[pos.row_block].tile;
       d.gatherer = tile >= 0 ? tile : std::int64_t{pos.row_block};
       d.gather_seq = w.kblock_key(i);
+      const LaunchPlan::GatherRows rows = plan.d_gather_rows(pos, i);
+      d.rows = rows.rows;
+      d.row_count = rows.count;
+      d.region_rows = rows.region_rows;
     } else if (d_key.group < 0 && cluster_m > 1) {
       d.link_bytes = ceil_div(d_bytes, std::int64_t{cluster_m});
     }

@@ -63,7 +63,7 @@ std::string results_header(const SweepSpec& s) {
 // an existing matching manifest is fine (resume, cluster tasks, collect).
 void ensure_manifest(const SweepSpec& s, const std::string& out, bool allow_existing) {
   ensure_dir(out);
-  ensure_dir(out + "/jobs");
+  ensure_writable_dir(out + "/jobs");
   const std::string path = out + "/manifest.yaml";
   const std::string text = manifest_yaml(s);
   if (fs::exists(path)) {

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+#include <system_error>
+
 #include "common/error.h"
 #include "common/file_io.h"
 #include "common/strings.h"
@@ -83,7 +86,16 @@ Trace parse_trace(const std::string& text, const std::string& name, const Patter
   return t;
 }
 
-Trace read_trace(const std::string& path, const PatternRegistry& reg) { return parse_trace(read_file(path), path, reg); }
+Trace read_trace(const std::string& path, const PatternRegistry& reg) {
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxTraceBytes) {
+    throw IoError(fmt::format("{}: {} bytes; trace files are read whole and may hold at most {} (64 MiB): merge "
+                                 "repeated lines with the count column, or split the trace",
+                                 path, size, kMaxTraceBytes));
+  }
+  return parse_trace(read_file(path), path, reg);
+}
 
 std::string format_trace(const Trace& t, const std::string& comment) {
   std::string out = std::string(kTraceHeader) + "\n";

@@ -9,6 +9,7 @@
 // file, the line and the field.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct Trace {
 
 // Parses text; ParseError ("file:line: field: reason") on the first defect.
 Trace parse_trace(const std::string& text, const std::string& name, const PatternRegistry& reg);
+// Trace files are read whole: larger than kMaxTraceBytes (64 MiB, about two million lines) is
+// refused with IoError naming the file.
+inline constexpr std::uintmax_t kMaxTraceBytes = std::uintmax_t{64} << 20;
 Trace read_trace(const std::string& path, const PatternRegistry& reg);
 
 // The file text; parse_trace(format_trace(t)) gives t back.

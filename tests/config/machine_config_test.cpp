@@ -342,7 +342,7 @@ TEST_CASE("every dumped key is read and compared: changing it changes the config
   // loads (the shape of a PTX instruction, the instruction itself) are listed and must be few.
   const std::vector<std::string> words{"dense",    "error",       "registers",     "shared",  "ldg_sts", "cp_async",
                                        "tma",      "in_order",    "longest_first", "along_m", "along_n", "wmma",
-                                       "mma.sync", "mma.sp.sync", "wgmma",         "wgmma.sp"};
+                                       "mma.sync", "mma.sp.sync", "wgmma",         "wgmma.sp", "true",    "false"};
   for (const char* machine : {"v100.yaml", "a100.yaml", "h100.yaml"}) {
     const MachineConfig c = load_machine_config(config_path(machine));
     const std::string text = to_yaml(c);

@@ -164,7 +164,7 @@ TEST_CASE("patterns no backend runs, and bad options, are errors", "[replay]") {
   CHECK_THROWS_AS(run_replay(dev, runs_for(small_trace(), {"dense"}), bad), Error);
 }
 
-TEST_CASE("block and unstructured run on cuSPARSE only; the own kernel is skipped off its family", "[replay]") {
+TEST_CASE("block and unstructured run on cuSPARSE only, the own kernel is skipped off its family", "[replay]") {
   HostDevice dev;
   ReplayOptions opt;
   opt.own_kernel = false;

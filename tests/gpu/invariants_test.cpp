@@ -153,6 +153,7 @@ struct Seen {
   LayerResult row;
   std::uint64_t dram_busy = 0;  // cycles the DRAM link transferred
   std::uint64_t dram_read = 0;  // bytes
+  std::string stats_yaml;
 };
 
 // Every per-line invariant. The run holds exactly this line, on a fresh memory system.
@@ -160,7 +161,10 @@ Seen check_line(const MachineConfig& mc, const GemmOp& g, const RunResult& run) 
   REQUIRE(run.rows.size() == 1);
   const LayerResult& row = run.rows[0];
   const StatsTree& st = run.stats;
-  const Expected e = expect(mc, g);
+  // A line that fell back to the dense kernel (kernel.dense_fallback) ran the dense plan.
+  GemmOp ran = g;
+  if (row.dense_fallback) ran.pattern = "dense";
+  const Expected e = expect(mc, ran);
   const Roofline& roof = e.roof;
   const auto cycles = static_cast<double>(row.cycles);
   INFO(g.layer << " on " << mc.arch.name << " (" << mc.kernel.name << "), " << row.math_path);
@@ -235,7 +239,7 @@ Seen check_line(const MachineConfig& mc, const GemmOp& g, const RunResult& run) 
                                    row.sm_smem_stall_cycles + row.sm_pipeline_cycles;
   if (TileScheduler::ctas_per_sm(mc) == 1) CHECK(attributed == resident);
   CHECK(row.tc_utilization <= 1.0);
-  return {g, e.map.path, roof, row, stat(st, "gpu.memory.dram_link.busy_cycles"), dram_read};
+  return {g, e.map.path, roof, row, stat(st, "gpu.memory.dram_link.busy_cycles"), dram_read, st.to_yaml()};
 }
 
 std::vector<Seen> run_grid(const MachineConfig& mc, const std::vector<GemmOp>& grid) {
@@ -629,10 +633,46 @@ void check_random(const std::string& config, const std::vector<std::string>& set
   const char* env = std::getenv("STCSIM_PROPERTY_SEED");
   const std::uint64_t seed = env ? std::strtoull(env, nullptr, 10) : 20261124;
   const MachineConfig mc = machine(config, sets);
-  const std::vector<GemmOp> grid = draw_gemms(mc, seed, 24);
+  std::vector<GemmOp> grid = draw_gemms(mc, seed, 24);
+  const std::size_t drawn = grid.size();
+  // Each sparse line's dense twin: the same GEMM with the pattern dense (what the line would cost
+  // without sparsity), then the first 8 lines again, each a run of its own later in the same call.
+  std::vector<std::size_t> twin(drawn, 0);
+  for (std::size_t i = 0; i < drawn; ++i) {
+    const GemmOp& g = grid[i];
+    const GemmOp d = gemm(g.m, g.n, g.k, "dense", g.dtype, g.sparse, g.count);
+    const auto it = std::find(grid.begin(), grid.end(), d);
+    twin[i] = static_cast<std::size_t>(it - grid.begin());
+    if (it == grid.end()) grid.push_back(d);
+  }
+  const std::size_t repeats = grid.size();
+  for (std::size_t i = 0; i < 8; ++i) grid.push_back(grid[i]);
   INFO("property seed " << seed << " on " << config << " (rerun with STCSIM_PROPERTY_SEED=" << seed << ")");
   const std::vector<Seen> seen = run_grid(mc, grid);
   REQUIRE(seen.size() == grid.size());
+  for (std::size_t i = 0; i < drawn; ++i) {
+    const Seen& s = seen[i];
+    const Seen& d = seen[twin[i]];
+    INFO(s.g.layer << ": " << s.row.cycles << " cycles, dense " << d.row.cycles << ", " << s.row.math_path);
+    // Sparsity never makes a line slower than the dense kernel would, unless the machine runs the
+    // pattern dense on explicit zeros or the config turns the fallback off; a line that fell back
+    // runs exactly the dense kernel's cycles.
+    if (mc.kernel.dense_fallback && s.path != MathPath::dense_on_zeros) CHECK(s.row.cycles <= d.row.cycles);
+    if (s.row.dense_fallback) CHECK(s.row.cycles == d.row.cycles);
+    if (s.row.dense_fallback) {
+      const MathPath own = map_gemm(s.g, mc).path;
+      CHECK(mc.kernel.dense_fallback);
+      CHECK(own != MathPath::dense);
+      CHECK(own != MathPath::dense_on_zeros);
+      CHECK(s.row.math_path.find("dense fallback") != std::string::npos);
+    }
+  }
+  // Identical input, identical rows and stats, wherever in the call it ran.
+  for (std::size_t j = 0; j < 8; ++j) {
+    INFO(grid[j].layer << " again");
+    CHECK(row_fields(seen[repeats + j].row) == row_fields(seen[j].row));
+    CHECK(seen[repeats + j].stats_yaml == seen[j].stats_yaml);
+  }
 }
 
 }  // namespace
@@ -643,3 +683,42 @@ TEST_CASE("properties on randomly drawn GEMMs: H100 with the mma.sp kernel", "[g
 }
 TEST_CASE("properties on randomly drawn GEMMs: A100", "[gpu][invariants][property]") { check_random("a100.yaml"); }
 TEST_CASE("properties on randomly drawn GEMMs: V100", "[gpu][invariants][property]") { check_random("v100.yaml"); }
+
+// The dense fallback (kernel.dense_fallback): tile-wise sparsity at g = 32 on the H100 runs slower
+// than dense (small compacted tiles, gathers), so with the fallback on the line runs the dense
+// kernel, its cycles exactly those of the dense run, and says so; 2:4, faster, stays sparse.
+TEST_CASE("dense fallback on: a sparse line slower than dense runs the dense kernel", "[gpu][invariants]") {
+  const MachineConfig mc = machine("h100.yaml");
+  REQUIRE(mc.kernel.dense_fallback);
+  const GemmOp tw = gemm(2048, 1024, 4096, "tw(g=32,sparsity=0.75)");
+  const GemmOp nm = gemm(2048, 1024, 4096, "2:4");
+  const GemmOp dense = gemm(2048, 1024, 4096, "dense");
+  const std::vector<Seen> seen = run_grid(mc, {tw, nm, dense});
+  CHECK(seen[0].row.dense_fallback);
+  CHECK(seen[0].row.cycles == seen[2].row.cycles);
+  CHECK(seen[0].row.executed_macs == seen[2].row.executed_macs);
+  CHECK_THAT(seen[0].row.math_path, Catch::Contains("dense fallback: the tiles-dense kernel took"));
+  CHECK_FALSE(seen[1].row.dense_fallback);
+  CHECK(seen[1].row.cycles < seen[2].row.cycles);
+}
+
+TEST_CASE("dense fallback off: the sparse kernel runs however slow", "[gpu][invariants]") {
+  const MachineConfig mc = machine("h100.yaml", {"kernel.dense_fallback=false"});
+  const GemmOp tw = gemm(2048, 1024, 4096, "tw(g=32,sparsity=0.75)");
+  const GemmOp dense = gemm(2048, 1024, 4096, "dense");
+  const std::vector<Seen> seen = run_grid(mc, {tw, dense});
+  CHECK_FALSE(seen[0].row.dense_fallback);
+  CHECK(seen[0].row.cycles > seen[1].row.cycles);
+  CHECK(seen[0].path == MathPath::tiles_dense);
+}
+
+// Regressions found by the property tests (seeds 12, 10 and 26): tw gathers of many tiles out of one D
+// column once treated the tiles' kept K as independent draws and read 2 to 4% less from DRAM than the
+// union of the rows the kept weights multiply (gathers now name their rows); and the roofline asked
+// V:N:M for its gathered K of D (2N of every M) where K, or the last group of K mod M rows, is shorter.
+TEST_CASE("tw gathers read the union of their D rows, and V:N:M's compulsory D is at most K", "[gpu][invariants]") {
+  const MachineConfig mc = machine("a100.yaml", {"kernel.dense_fallback=false"});
+  run_grid(mc, {gemm(2048, 128, 200, "tw(g=32,sparsity=0.75)", DType::tf32, Operand::B, 3),
+                gemm(1, 128, 1, "16:2:8", DType::bf16, Operand::B, 3),
+                gemm(3, 7957, 1665, "16:2:8", DType::bf16, Operand::A, 3)});
+}

@@ -335,3 +335,63 @@ TEST_CASE("gathers out of one tile fetch from DRAM only the rows not yet present
   mc.load(10000, 0, {{key, 10000, 5000}});
   CHECK(mc.stats().dram_read_bytes == 10000u);
 }
+
+TEST_CASE("gathers that name their rows fetch exactly the rows no earlier gather brought", "[memory]") {
+  // A region of 10 rows of 100 bytes. Rows {0,1,2} are all new (300 B); {2,3} brings row 3 only; a
+  // gather of rows already present brings nothing, whoever asks; {0..9} brings the 6 left. The L2
+  // link carries every gather's rows. The state restarts when the region is evicted (a fresh memory
+  // system here).
+  MemorySystem mem(small_gpu());
+  const L2TileKey key = tile(L2Operand::D, 0, 0);
+  std::int64_t now = 0;
+  const auto gather = [&](std::int64_t who, const std::vector<std::int32_t>& rows) {
+    TileRequest g{key, 1000, static_cast<std::int64_t>(rows.size()) * 100};
+    g.gatherer = who;
+    g.rows = rows.data();
+    g.row_count = static_cast<std::int64_t>(rows.size());
+    g.region_rows = 10;
+    now = mem.load(now, 0, {g});
+    return mem.stats().dram_read_bytes;
+  };
+  CHECK(gather(0, {0, 1, 2}) == 300u);
+  CHECK(gather(1, {2, 3}) == 400u);
+  CHECK(gather(2, {0, 3}) == 400u);
+  CHECK(gather(0, {0, 1, 2}) == 400u);
+  CHECK(gather(3, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}) == 1000u);
+  CHECK(mem.stats().l2_read_bytes == 2000u);
+  // Rows past the region, link bytes that are not the rows', and a region of another row count are
+  // refused.
+  const std::vector<std::int32_t> past{9, 10};
+  TileRequest bad{key, 1000, 200};
+  bad.gatherer = 0;
+  bad.rows = past.data();
+  bad.row_count = 2;
+  bad.region_rows = 10;
+  CHECK_THROWS_AS(mem.load(now, 0, {bad}), Error);
+  const std::vector<std::int32_t> two{1, 2};
+  bad.rows = two.data();
+  bad.link_bytes = 300;
+  CHECK_THROWS_AS(mem.load(now, 0, {bad}), Error);
+  bad.link_bytes = 40;
+  bad.region_rows = 50;
+  CHECK_THROWS_AS(mem.load(now, 0, {bad}), Error);
+}
+
+TEST_CASE("stores wait for DRAM once the L2 would hold more than its capacity of unwritten data", "[memory]") {
+  // L2 of 8 KiB, DRAM 100 B/clk: the L2 may hold 8192 B the DRAM link has not taken, 81 whole cycles
+  // of its transfer. Ten stores of 4 KiB at cycle 0: the link has the i-th (1-based) by
+  // ceil(i x 4096 / 100); the i-th store is done when the L2 has it (ceil(i x 4096 / 1000) + latency)
+  // or, once more than 8 KiB would stay queued, when the link is 81 cycles from done with it.
+  MemorySystem mem(small_gpu(8 * kKiB));
+  for (std::int64_t i = 1; i <= 10; ++i) {
+    const L2TileKey c = tile(L2Operand::C, 0, i);
+    const std::int64_t latency = mem.l2().is_near(c, mem.partition_of(0)) ? 200 : 400;
+    const std::int64_t in_l2 = (i * 4 * kKiB + 999) / 1000 + latency;
+    const std::int64_t drained = (i * 4 * kKiB + 99) / 100 - 81;
+    INFO("store " << i);
+    CHECK(mem.store(0, 0, c, 4 * kKiB) == std::max(in_l2, drained));
+  }
+  // The last ones were held back by DRAM: 410 - 81 = 329 > 41 + latency.
+  CHECK((10 * 4 * kKiB + 99) / 100 - 81 == 329);
+  CHECK(mem.dram_drained_at() == 410 + 500);
+}

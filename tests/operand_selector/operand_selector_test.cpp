@@ -54,7 +54,7 @@ TEST_CASE("dense-only hardware has no selector", "[operand_selector]") {
   CHECK_THROWS_AS(sel.cycles_for(16), UnsupportedError);
 }
 
-TEST_CASE("selection cycles are ceil(selections / rate x units); latency from config", "[operand_selector]") {
+TEST_CASE("selection cycles are ceil(selections / rate x units), latency from config", "[operand_selector]") {
   OperandSelectorConfig c = h100_like();
   c.latency_cycles = 3;
   const OperandSelector sel(c);

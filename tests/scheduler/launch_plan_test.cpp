@@ -210,7 +210,7 @@ TEST_CASE("edge tiles cover the output exactly once", "[scheduler][plan]") {
   }
 }
 
-TEST_CASE("tw: CTAs cover each tile's kept rows once; tiles differ in K; longest_first orders by work",
+TEST_CASE("tw: CTAs cover each tile's kept rows once, tiles differ in K, longest_first orders by work",
           "[scheduler][plan]") {
   MachineConfig mc = machine("a100.yaml");
   const GemmOp g = gemm(1024, 200, 1024, Operand::A, "tw(g=128,sparsity=0.5)");
@@ -247,7 +247,7 @@ TEST_CASE("tw: CTAs cover each tile's kept rows once; tiles differ in K; longest
   CHECK(by_work_in == by_work_lf);
 }
 
-TEST_CASE("tvw runs sparse MMAs over each tile's kept K; block issues only kept blocks", "[scheduler][plan]") {
+TEST_CASE("tvw runs sparse MMAs over each tile's kept K, block issues only kept blocks", "[scheduler][plan]") {
   const MachineConfig& mc = machine("h100.yaml");
   {
     const auto p = plan_for(gemm(512, 256, 512, Operand::A, "tvw(g=64,sparsity=0.5,n=2,m=4)"), mc);

@@ -46,7 +46,7 @@ TEST_CASE("tensor cores busy with another CTA delay the k-block", "[sm][mainloop
   CHECK(ml.stats().memory_stall_cycles == 0);
 }
 
-TEST_CASE("a CTA without k-blocks finishes at its start; bad shapes are refused", "[sm][mainloop]") {
+TEST_CASE("a CTA without k-blocks finishes at its start, bad shapes are refused", "[sm][mainloop]") {
   CHECK(Mainloop(7, 0, 2, 5).finish() == 7);
   CHECK_FALSE(Mainloop(7, 0, 2, 5).loads_left());
   CHECK_THROWS_AS(Mainloop(0, 1, 0, 0), Error);

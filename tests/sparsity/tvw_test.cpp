@@ -56,7 +56,7 @@ bool conforms_by_search(const Mask& mask, std::int64_t r0, std::int64_t r1, int 
 
 }  // namespace
 
-TEST_CASE("tvw specs are checked; all four parameters are required", "[sparsity][tvw]") {
+TEST_CASE("tvw specs are checked, all four parameters are required", "[sparsity][tvw]") {
   const auto& reg = builtin_registry();
   CHECK(reg.make("tvw(g=128,sparsity=0.5,n=2,m=4)")->spec() == "tvw(g=128,sparsity=0.5,n=2,m=4)");
   CHECK(reg.make(" tvw( m=8, n = 1, sparsity=.25, g=32 ) ")->spec() == "tvw(g=32,sparsity=0.25,n=1,m=8)");

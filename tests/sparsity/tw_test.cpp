@@ -103,7 +103,7 @@ TEST_CASE("tw prunes K-segments and rows in ascending mean |w|, counting only ne
   }
 }
 
-TEST_CASE("tw stores kept rows, kept K and dense tiles; tiles of unequal K show as imbalance", "[sparsity][tw]") {
+TEST_CASE("tw stores kept rows, kept K and dense tiles, tiles of unequal K show as imbalance", "[sparsity][tw]") {
   const auto p = builtin_registry().make("tw(g=2,sparsity=0.5)");
   const Mask mask = p->build_mask(kHand);
   const auto c = p->compress(kHand, mask);

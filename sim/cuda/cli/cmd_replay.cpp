@@ -124,7 +124,7 @@ int cmd_replay(const std::vector<std::string>& args) {
   std::string out_dir;
   if (vm.count("out")) {
     out_dir = vm["out"].as<std::string>();
-    ensure_dir(out_dir);
+    ensure_writable_dir(out_dir);
   }
   const std::string device_yaml = describe_device_yaml(*dev);
   std::fputs(device_yaml.c_str(), stdout);
