@@ -8,7 +8,7 @@ packages=(
   libsystemc-dev libboost-program-options-dev libyaml-cpp-dev libfmt-dev catch2
   python3 python3-numpy python3-pandas python3-matplotlib python3-yaml
   slurm-wlm munge
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-tidy
 )
 
 missing=()

@@ -29,7 +29,7 @@ void check_duplicates(const YAML::Node& n, const std::string& file, const std::s
     std::set<std::string> seen;
     for (const auto& kv : n) {
       const std::string key = kv.first.Scalar();
-      const std::string sub = key_path.empty() ? key : key_path + "." + key;
+      const std::string sub = key_path.empty() ? key : fmt::format("{}.{}", key_path, key);
       if (!seen.insert(key).second) {
         throw ConfigError(fmt::format("{}:{}", file, kv.first.Mark().line + 1), sub, "key given twice");
       }
@@ -108,7 +108,7 @@ void YamlDoc::merge(YAML::Node& into, const YAML::Node& from, const std::string&
                     bool record) {
   for (const auto& kv : from) {
     const std::string key = kv.first.Scalar();
-    const std::string sub = key_path.empty() ? key : key_path + "." + key;
+    const std::string sub = key_path.empty() ? key : fmt::format("{}.{}", key_path, key);
     if (kv.second.IsMap() && into[key] && into[key].IsMap()) {
       YAML::Node child = into[key];
       merge(child, kv.second, sub, file, record);
@@ -170,7 +170,7 @@ void YamlDoc::apply_set(const std::string& assignment) {
   std::string walked;
   for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
     const std::string key(trim(parts[i]));
-    walked = walked.empty() ? key : walked + "." + key;
+    walked = walked.empty() ? key : fmt::format("{}.{}", walked, key);
     YAML::Node next = chain.back()[key];
     if (!next) {
       chain.back()[key] = YAML::Node(YAML::NodeType::Map);
@@ -199,8 +199,8 @@ std::string YamlDoc::where(const std::string& key_path) const {
   }
 }
 
-Section::Section(const YamlDoc& doc, YAML::Node node, std::string key_path)
-    : doc_(&doc), node_(std::move(node)), path_(std::move(key_path)) {
+Section::Section(const YamlDoc& doc, const YAML::Node& node, std::string key_path)
+    : doc_(&doc), node_(node), path_(std::move(key_path)) {
   if (!node_.IsMap()) throw ConfigError(doc.where(path_), path_.empty() ? "(document)" : path_, "must be a mapping, not " + type_name(node_));
 }
 
@@ -290,7 +290,7 @@ void Section::opt(const std::string& key, bool& value) {
 }
 
 std::string Section::get_choice(const std::string& key, const std::vector<std::string>& choices) {
-  const std::string v = get_string(key);
+  std::string v = get_string(key);
   if (std::find(choices.begin(), choices.end(), v) == choices.end()) {
     fail_key(key, fmt::format("must be one of {} (got '{}')", join(choices, ", "), v));
   }

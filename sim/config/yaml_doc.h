@@ -63,7 +63,7 @@ struct Range {
 // before finish(), which rejects the ones left over as unknown.
 class Section {
  public:
-  Section(const YamlDoc& doc, YAML::Node node, std::string key_path);
+  Section(const YamlDoc& doc, const YAML::Node& node, std::string key_path);
 
   bool has(const std::string& key) const;
   // Required value; ConfigError if missing, of the wrong type or out of range.

@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "gpu/gpu_module.h"
+#include "gpu/sanitizer_stack.h"
 #include "report/energy.h"
 #include "scheduler/launch_plan.h"
 #include "sm/kblock_cost.h"
@@ -241,8 +242,10 @@ SimResult simulate(const MachineConfig& machine, const std::vector<RunInput>& ru
   try {
     sc_core::sc_start();
   } catch (const sc_core::sc_report& e) {
+    sanitizer_back_on_thread_stack();
     throw Error(fmt::format("simulation kernel: {}", e.what()));
   }
+  sanitizer_back_on_thread_stack();
   if (tf != nullptr) sc_core::sc_close_vcd_trace_file(tf);
   if (gpu.error()) {
     std::size_t l = gpu.error_launch();

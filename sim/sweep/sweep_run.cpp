@@ -139,6 +139,7 @@ pid_t spawn(const SweepSpec& s, const RunOptions& opt, std::size_t job, const st
       close(fd);
     }
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     execv(opt.exe.c_str(), argv.data());
@@ -345,7 +346,7 @@ std::string emit_slurm(const SweepSpec& s, const std::string& out, const std::st
       "exec {} sweep {} --out {} --job \"$SLURM_ARRAY_TASK_ID\"\n",
       s.name, s.jobs(), s.points.size() == 1 ? "1 point" : fmt::format("{} points", s.points.size()), s.traces.size(), abs_out,
       sweep_file, abs_out, s.name, s.jobs() - 1, abs_out, fs::absolute(exe).string(), fs::absolute(sweep_file).string(), abs_out);
-  const std::string path = out + "/sweep.slurm";
+  std::string path = out + "/sweep.slurm";
   write_file_atomic(path, script);
   fs::permissions(path, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec, fs::perm_options::add);
   return path;

@@ -141,7 +141,7 @@ SweepSpec parse_sweep(const YamlDoc& doc, const std::string& path) {
   s.seed = static_cast<std::uint64_t>(seed);
   top.opt("weight_stats", s.weight_stats);
   if (top.has("set")) {
-    for (const auto& [k, v] : top.get_scalar_map("set")) s.sets.push_back(k + "=" + v);
+    for (const auto& [k, v] : top.get_scalar_map("set")) s.sets.push_back(fmt::format("{}={}", k, v));
   }
   std::vector<Dimension> dims;
   std::vector<std::string> axis_where;
@@ -169,7 +169,7 @@ SweepSpec parse_sweep(const YamlDoc& doc, const std::string& path) {
   if (pattern_axis && !patterns.empty()) top.fail_key("patterns", "not with a `pattern` axis: the axis gives each point's run");
   if (patterns.empty() && !pattern_axis && s.baseline.empty()) patterns.push_back("dense");
 
-  auto make_point = [&](std::string name, std::vector<std::pair<std::string, std::string>> assigned) {
+  auto make_point = [&](std::string name, const std::vector<std::pair<std::string, std::string>>& assigned) {
     SweepPoint p;
     p.index = s.points.size();
     p.name = std::move(name);
@@ -179,7 +179,7 @@ SweepSpec parse_sweep(const YamlDoc& doc, const std::string& path) {
       if (k == kPatternKey) {
         runs = {v};
       } else if (!is_column_only(k)) {
-        p.sets.push_back(k + "=" + v);
+        p.sets.push_back(fmt::format("{}={}", k, v));
       }
     }
     for (const auto& r : runs) {
