@@ -157,8 +157,7 @@ std::int64_t MemorySystem::store(std::int64_t now, int sm, const L2TileKey& key,
   // queued on the DRAM link waits until the link has drained to that (latency aside: the link's own
   // transfer time is what the queue holds).
   const ByteRate rate = dram_link_.rate();
-  const auto cap = static_cast<unsigned __int128>(l2_.capacity());
-  const auto held_cycles = static_cast<std::int64_t>(cap * rate.den / rate.num);
+  const std::int64_t held_cycles = mul_div_floor(static_cast<std::uint64_t>(l2_.capacity()), rate.den, rate.num);
   return std::max(in_l2, dram_link_.free_at() - held_cycles);
 }
 
