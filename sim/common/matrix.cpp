@@ -1,13 +1,19 @@
 #include "common/matrix.h"
 
 #include "common/error.h"
+#include "common/parallel.h"
 
 namespace stcsim {
 
 Matrix apply_mask(const Matrix& w, const Mask& m) {
   if (w.rows() != m.rows() || w.cols() != m.cols()) throw MaskError("mask shape does not match the matrix");
   Matrix out(w.rows(), w.cols());
-  for (std::size_t i = 0; i < w.data().size(); ++i) out.data()[i] = m.data()[i] ? w.data()[i] : 0.0f;
+  const float* in = w.data().data();
+  const std::uint8_t* keep = m.data().data();
+  float* o = out.data().data();
+  parallel_for(w.size(), std::int64_t{1} << 18, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t i = b; i < e; ++i) o[i] = keep[i] ? in[i] : 0.0f;
+  });
   return out;
 }
 

@@ -39,14 +39,14 @@ class Rng {
 
   std::uint64_t next_u64() {
     const std::uint64_t result = rotl(state_[1] * 5, 7) * 9;
-    const std::uint64_t t = state_[1] << 17;
-    state_[2] ^= state_[0];
-    state_[3] ^= state_[1];
-    state_[1] ^= state_[2];
-    state_[0] ^= state_[3];
-    state_[2] ^= t;
-    state_[3] = rotl(state_[3], 45);
+    step();
     return result;
+  }
+
+  // Advances the stream by n draws of next_u64() without producing them: how parallel generators
+  // (common/rng_fill.h) find where each chunk of one sequential stream begins.
+  void discard(std::uint64_t n) {
+    for (std::uint64_t i = 0; i < n; ++i) step();
   }
 
   // Uniform in [0, 1) with 53 random bits.
@@ -73,6 +73,15 @@ class Rng {
   }
 
  private:
+  void step() {
+    const std::uint64_t t = state_[1] << 17;
+    state_[2] ^= state_[0];
+    state_[3] ^= state_[1];
+    state_[1] ^= state_[2];
+    state_[0] ^= state_[3];
+    state_[2] ^= t;
+    state_[3] = rotl(state_[3], 45);
+  }
   static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   std::uint64_t state_[4];
 };

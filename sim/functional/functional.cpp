@@ -10,7 +10,7 @@
 
 #include "common/checked.h"
 #include "common/error.h"
-#include "common/rng.h"
+#include "common/rng_fill.h"
 #include "sparsity/nm_layout.h"
 #include "sparsity/registry.h"
 #include "sparsity/spec.h"
@@ -267,12 +267,12 @@ Matrix functional_dense_operand(const GemmOp& g, std::uint64_t seed, std::size_t
   const std::int64_t k = g.k;
   const std::int64_t p = g.sparse == Operand::B ? g.m : g.n;
   const float scale = g.dtype == DType::int8 ? 1.0f : 0.125f;
-  Rng rng(derive_seed(seed, g.layer + "/dense", line));
   Matrix d(k, p);
-  for (float& x : d.data()) {
+  // below(16) draws once per value (16 divides 2^64: nothing is rejected).
+  fill_from_stream(d.data().data(), d.size(), derive_seed(seed, g.layer + "/dense", line), 1, [scale](Rng& rng) {
     const auto u = static_cast<int>(rng.below(16));
-    x = static_cast<float>(u < 8 ? u - 8 : u - 7) * scale;
-  }
+    return static_cast<float>(u < 8 ? u - 8 : u - 7) * scale;
+  });
   return d;
 }
 

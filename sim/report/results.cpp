@@ -49,11 +49,16 @@ LayerResult describe_gemm(const GemmOp& g) {
 std::string results_csv(const std::vector<LayerResult>& rows) { return results_csv(rows, ResultsCsvExtras{}); }
 
 std::string results_csv(const std::vector<LayerResult>& rows, const ResultsCsvExtras& extras) {
-  auto blank = [&](const LayerResult& r, const char* name) {
+  auto blank = [&](std::size_t i, const LayerResult& r, const char* name) {
     const std::string n = name;
     if (!r.weight_stats && (n == "weight_density" || n == "metadata_bytes" || n == "magnitude_kept")) return true;
     for (const auto& b : extras.blank) {
       if (b == n) return true;
+    }
+    if (i < extras.row_blank.size()) {
+      for (const auto& b : extras.row_blank[i]) {
+        if (b == n) return true;
+      }
     }
     return false;
   };
@@ -70,7 +75,7 @@ std::string results_csv(const std::vector<LayerResult>& rows, const ResultsCsvEx
     first = true;
     rows[i].visit([&](const char* name, const auto& v) {
       out += first ? "" : ",";
-      if (!blank(rows[i], name)) out += csv_value(v);
+      if (!blank(i, rows[i], name)) out += csv_value(v);
       first = false;
     });
     if (!extras.columns.empty()) {

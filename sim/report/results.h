@@ -100,10 +100,12 @@ LayerResult describe_gemm(const GemmOp& g);
 std::string results_csv(const std::vector<LayerResult>& rows);
 
 // The same schema as written by a producer that measures only some columns and adds its own (the
-// replay backend, cuda/host/replay_results.h): `blank` schema columns are written empty, and
-// `columns` follow the schema's, `values[i]` (CSV-ready text, see csv_field) giving row i's.
+// replay backend, cuda/host/replay.h): `blank` schema columns are written empty, and
+// `columns` follow the schema's, `values[i]` (CSV-ready text, see csv_field) giving row i's;
+// `row_blank[i]`, where present, names more schema columns left empty in row i alone.
 struct ResultsCsvExtras {
   std::vector<std::string> blank;
+  std::vector<std::vector<std::string>> row_blank;
   std::vector<std::string> columns;
   std::vector<std::vector<std::string>> values;
 };

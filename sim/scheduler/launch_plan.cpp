@@ -120,8 +120,7 @@ bool plan_needs_operand(const GemmOp& g, const GemmMapping& map) {
   return map.tiled || map.path == MathPath::block_dense || map.path == MathPath::unstructured;
 }
 
-SparseOperand build_operand(const GemmOp& g, std::uint64_t seed, std::size_t line) {
-  SparseOperand op;
+Matrix operand_weights(const GemmOp& g, std::uint64_t seed, std::size_t line) {
   const auto [rows, cols] = g.sparse_shape();
   if (static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(cols) > kMaxOperandValues) {
     throw ShapeError(fmt::format("{}: the {}x{} weight operand its {} mask is cut from holds {} values; stcsim "
@@ -129,8 +128,13 @@ SparseOperand build_operand(const GemmOp& g, std::uint64_t seed, std::size_t lin
                                  g.layer, rows, cols, g.pattern,
                                  static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(cols), kMaxOperandValues));
   }
+  return generate_weights(rows, cols, derive_seed(seed, g.layer, line));
+}
+
+SparseOperand build_operand(const GemmOp& g, std::uint64_t seed, std::size_t line) {
+  SparseOperand op;
+  op.weights = operand_weights(g, seed, line);
   op.pattern = builtin_registry().make(g.sparse == Operand::none ? std::string("dense") : g.pattern);
-  op.weights = generate_weights(rows, cols, derive_seed(seed, g.layer, line));
   op.mask = op.pattern->build_mask(op.weights);
   op.compressed = op.pattern->compress(op.weights, op.mask);
   return op;

@@ -50,9 +50,11 @@ bool plan_needs_operand(const GemmOp& g, const GemmMapping& map);
 // mask and compressed form. Larger operands are refused rather than risking the machine's memory.
 inline constexpr std::uint64_t kMaxOperandValues = std::uint64_t{1} << 28;
 
-// Weights of the sparse operand generated with derive_seed(seed, g.layer, line) (normal
-// distribution), pruned by the GEMM's pattern and compressed. For GEMMs without a sparse operand the
-// pattern is dense. ShapeError naming the layer when the operand holds more than kMaxOperandValues.
+// The weights of the sparse operand, generated with derive_seed(seed, g.layer, line) (normal
+// distribution). ShapeError naming the layer when the operand holds more than kMaxOperandValues.
+Matrix operand_weights(const GemmOp& g, std::uint64_t seed, std::size_t line);
+// operand_weights pruned by the GEMM's pattern and compressed. For GEMMs without a sparse operand the
+// pattern is dense.
 SparseOperand build_operand(const GemmOp& g, std::uint64_t seed, std::size_t line);
 
 // A row of the CTA grid.

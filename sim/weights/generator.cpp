@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "common/error.h"
-#include "common/rng.h"
+#include "common/rng_fill.h"
 
 namespace stcsim {
 
@@ -26,21 +26,25 @@ std::string_view weight_dist_name(WeightDist d) {
 Matrix generate_weights(std::int64_t rows, std::int64_t cols, std::uint64_t seed, WeightDist dist) {
   if (rows < 1 || cols < 1) throw ShapeError("weights: rows and cols must be >= 1");
   Matrix w(rows, cols);
-  Rng rng(seed);
   const double sigma = 1.0 / std::sqrt(static_cast<double>(cols));
-  for (auto& v : w.data()) {
-    double x = 0.0;
-    switch (dist) {
-      case WeightDist::normal: x = sigma * rng.normal(); break;
-      case WeightDist::uniform: x = std::sqrt(3.0) * sigma * (2.0 * rng.uniform() - 1.0); break;
-      case WeightDist::laplace: {
-        const double u = rng.uniform() - 0.5;  // inverse CDF of Laplace(0, b)
-        const double b = sigma / std::sqrt(2.0);
-        x = -b * (u < 0 ? -1.0 : 1.0) * std::log(1.0 - 2.0 * std::fabs(u));
-        break;
-      }
+  float* out = w.data().data();
+  switch (dist) {
+    case WeightDist::normal:
+      fill_from_stream(out, w.size(), seed, 2, [sigma](Rng& rng) { return static_cast<float>(sigma * rng.normal()); });
+      break;
+    case WeightDist::uniform: {
+      const double a = std::sqrt(3.0) * sigma;
+      fill_from_stream(out, w.size(), seed, 1, [a](Rng& rng) { return static_cast<float>(a * (2.0 * rng.uniform() - 1.0)); });
+      break;
     }
-    v = static_cast<float>(x);
+    case WeightDist::laplace: {
+      const double b = sigma / std::sqrt(2.0);
+      fill_from_stream(out, w.size(), seed, 1, [b](Rng& rng) {
+        const double u = rng.uniform() - 0.5;  // inverse CDF of Laplace(0, b)
+        return static_cast<float>(-b * (u < 0 ? -1.0 : 1.0) * std::log(1.0 - 2.0 * std::fabs(u)));
+      });
+      break;
+    }
   }
   return w;
 }

@@ -6,7 +6,7 @@
 //   laplace  Laplace(0, b), b = sqrt(1/(2 cols)): heavier tails, closer to trained weights
 // Values are drawn in row-major order from one xoshiro256** stream seeded with `seed` (common/rng.h),
 // one draw per element (normal: Box-Muller, one value per pair of uniforms), so the same seed gives
-// the same matrix bit for bit on every run.
+// the same matrix bit for bit on every run, on any number of threads (common/rng_fill.h).
 #pragma once
 
 #include <cstdint>

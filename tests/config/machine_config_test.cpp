@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -103,7 +104,7 @@ TEST_CASE("every file under configs/ validates, and whole machines load", "[conf
     }
   }
   CHECK(machines >= 3);
-  for (const char* m : {"v100.yaml", "a100.yaml", "h100.yaml"}) {
+  for (const char* m : {"v100.yaml", "a100.yaml", "h100.yaml", "h100_mma_sp.yaml", "h200.yaml", "h200_mma_sp.yaml"}) {
     INFO(m);
     CHECK(is_whole_machine(kConfigs / m));
   }
@@ -150,6 +151,49 @@ TEST_CASE("computed peaks of the shipped GPUs are within 2% of the datasheets", 
                       {DType::tf32, 495, 989},
                       {DType::int8, 1979, 3958},
                       {DType::fp8, 1979, 3958}});
+  // H200 SXM datasheet: the H100 SXM5's figures (same GH100 chip and clocks), for both H200 machines.
+  for (const char* m : {"h200.yaml", "h200_mma_sp.yaml"}) {
+    check(m, {{DType::fp16, 989.4, 1979},
+              {DType::bf16, 989.4, 1979},
+              {DType::tf32, 495, 989},
+              {DType::int8, 1979, 3958},
+              {DType::fp8, 1979, 3958}});
+  }
+}
+
+TEST_CASE("the H200 is the H100 SXM5 with other memory", "[config][machine]") {
+  // arch/h200.yaml overrides arch/h100.yaml in its memory keys (and the name) only; the H200 machines run
+  // the H100 machines' kernels and energy tables.
+  const std::set<std::string> changed{"arch.name", "arch.l2.bytes", "arch.dram.bandwidth_gbps"};
+  for (const auto& [h200, h100] : std::vector<std::pair<std::string, std::string>>{
+           {"h200.yaml", "h100.yaml"}, {"h200_mma_sp.yaml", "h100_mma_sp.yaml"}}) {
+    INFO(h200 << " against " << h100);
+    const MachineConfig a = load_machine_config(config_path(h200));
+    const MachineConfig b = load_machine_config(config_path(h100));
+    // NVIDIA H200 datasheet: 4.8 TB/s HBM3e (H100 SXM5: 3.35 TB/s HBM3).
+    CHECK(a.arch.dram.bandwidth_gbps * 1e9 == Approx(4.8e12).epsilon(0.02));
+    CHECK(b.arch.dram.bandwidth_gbps * 1e9 == Approx(3.35e12).epsilon(0.02));
+    // 60 MB (2^20 bytes each) as PyTorch reads it on the H200; the H100 SXM5 has 50.
+    CHECK(a.arch.l2.bytes == std::int64_t{60} << 20);
+    CHECK(a.kernel == b.kernel);
+    CHECK(a.energy == b.energy);
+    // Key by key through the resolved dumps, so a key added later is covered too.
+    std::map<std::string, std::string> theirs;
+    for (const auto& [path, value] : leaves_of(to_yaml(b))) theirs[path] = value;
+    std::set<std::string> differ;
+    for (const auto& [path, value] : leaves_of(to_yaml(a))) {
+      INFO(path);
+      REQUIRE(theirs.count(path) == 1);
+      if (theirs.at(path) != value) differ.insert(path);
+      theirs.erase(path);
+    }
+    CHECK(theirs.empty());
+    CHECK(differ == changed);
+  }
+  const std::string d = describe(load_machine_config(config_path("h200_mma_sp.yaml")));
+  CHECK_THAT(d, Catch::Contains("H200-SXM-141GB: 132 SMs x 4 tensor cores at 1830 MHz, power cap 700 W"));
+  CHECK_THAT(d, Catch::Contains("fp16 989.4 (2:4 1978.9)"));
+  CHECK_THAT(d, Catch::Contains("DRAM 4800 GB/s (90% achievable), L2 60 MiB"));
 }
 
 TEST_CASE("lookups return nothing for what a GPU lacks", "[config][machine]") {
@@ -168,7 +212,7 @@ TEST_CASE("lookups return nothing for what a GPU lacks", "[config][machine]") {
   CHECK_FALSE(h.arch.tensor_core.sparse_rate(DType::tf32, 2, 4));
   CHECK(h.arch.tensor_core.sparse_rate(DType::tf32, 1, 2)->macs_per_clock == 512);
   // The shipped selectors keep up with the fastest sparse entry (kept products per clock).
-  for (const char* m : {"a100.yaml", "h100.yaml"}) {
+  for (const char* m : {"a100.yaml", "h100.yaml", "h200.yaml"}) {
     const MachineConfig c = load_machine_config(config_path(m));
     for (const auto& [t, r] : c.arch.tensor_core.dtypes) {
       for (const auto& [spec, sr] : r.sparse) {

@@ -68,8 +68,8 @@ TEST_CASE("the own kernel's contract, run on the host, equals the reference GEMM
                 INFO(p << " " << dtype_name(t) << " " << g.m << "x" << g.n << "x" << g.k << " " << k.describe()
                        << (q->exact_values ? " exact" : " real"));
                 const OwnLayout l = own_layout(*q->s.pattern, *q->s.compressed, q->pruned, t, k);
-                const Matrix got = emulate_own_kernel(l, q->d, q->rows, t);
-                const Matrix want = reference_gemm(rounded(q->pruned, t), q->d);
+                const Matrix got = emulate_own_kernel(l, *q->d, q->rows, t);
+                const Matrix want = reference_gemm(rounded(q->pruned, t), *q->d);
                 REQUIRE(got.rows() == want.rows());
                 for (std::int64_t i = 0; i < got.size(); ++i) {
                   const float a = got.data()[static_cast<std::size_t>(i)], b = want.data()[static_cast<std::size_t>(i)];
@@ -192,7 +192,7 @@ TEST_CASE("exact variants keep the structure and make every sum exact", "[replay
     const ReplayProblem q = make_problem(gemm(96, 24, 200, Operand::B, p), 5, 4);
     const ReplayProblem x = exact_variant(q, 5);
     CHECK(x.s.mask == q.s.mask);
-    CHECK(x.d == q.d);
+    CHECK(x.d == q.d);  // the same D, shared
     CHECK(x.s.compressed->metadata_bytes() == q.s.compressed->metadata_bytes());
     for (std::int64_t i = 0; i < x.pruned.size(); ++i) {
       const float v = x.pruned.data()[static_cast<std::size_t>(i)];

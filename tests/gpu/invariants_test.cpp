@@ -681,6 +681,9 @@ TEST_CASE("properties on randomly drawn GEMMs: H100", "[gpu][invariants][propert
 TEST_CASE("properties on randomly drawn GEMMs: H100 with the mma.sp kernel", "[gpu][invariants][property]") {
   check_random("h100_mma_sp.yaml");
 }
+TEST_CASE("properties on randomly drawn GEMMs: H200 with the mma.sp kernel", "[gpu][invariants][property]") {
+  check_random("h200_mma_sp.yaml");  // the replay backend's GPU and its own kernels' instruction path
+}
 TEST_CASE("properties on randomly drawn GEMMs: A100", "[gpu][invariants][property]") { check_random("a100.yaml"); }
 TEST_CASE("properties on randomly drawn GEMMs: V100", "[gpu][invariants][property]") { check_random("v100.yaml"); }
 

@@ -1,5 +1,5 @@
 // The GPU behind the replay (cuda/host/replay_device.h Device): one CUDA device, its stream, the
-// vendor library handles, and NVML for clocks and energy.
+// vendor library handles, the cuSPARSELt plugin where found, and NVML for clocks and energy.
 #pragma once
 
 #include <memory>
@@ -10,7 +10,8 @@
 
 namespace stcsim::replay {
 
-// No usable GPU (no driver, no device, or the index is out of range). The message says which.
+// No usable GPU (no driver, no device, the index out of range, or a build without CUDA). The message
+// says which.
 class NoGpuError : public Error {
  public:
   using Error::Error;
@@ -18,14 +19,17 @@ class NoGpuError : public Error {
 
 struct CudaDeviceOptions {
   int index = 0;
-  // After the timed launches, launches repeat for at least this long while the board's energy
-  // counter is read before and after (it updates too seldom to time single launches); 0: no energy.
-  double energy_window_s = 0.5;
+  // cuSPARSELt: choose its algorithm by cusparseLtMatmulSearch (once per GEMM, before timing).
+  bool lt_search = true;
 };
 
 std::unique_ptr<Device> open_cuda_device(const CudaDeviceOptions& opt);
 
-// The tilings the own kernel is compiled for (device/own_gemm.cu).
+// The tilings the own kernel is compiled for (device/own_gemm.cu); empty in a build without CUDA.
 std::vector<KernelTiling> compiled_tilings();
+
+// Where the libraries stcsim-gpu loads at run time were found, or why not: one line each
+// ("cuSPARSELt plugin: ...", "NVML: ..."), for `stcsim-gpu info`. Opens no device.
+std::vector<std::string> runtime_library_report();
 
 }  // namespace stcsim::replay

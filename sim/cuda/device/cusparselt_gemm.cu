@@ -1,100 +1,148 @@
-// cuSPARSELt's 2:4 GEMM, where the build found the library (STCSIM_CUSPARSELT_ROOT, see
-// docs/backend.md). The library takes S dense with its 2:4 zeros, checks the pattern, and compresses
-// it itself; what it runs is then compared with the reference like every other backend. Its output is
-// in the GEMM's 16-bit type (rounds_output). Dimensions are padded with zeros (rows and columns to 32,
-// K to 64), which keeps S 2:4 and the product unchanged. The algorithm is the library's default (no
-// cusparseLtMatmulSearch, which launches many kernels).
+// cuSPARSELt's 2:4 GEMM through its plugin (cuda/plugin/cusparselt_plugin.h), loaded at run time:
+// $STCSIM_CUSPARSELT_PLUGIN, else libstcsim_cusparselt.so in lib/ beside the binary, else beside the
+// binary itself. Without the plugin (or the library it needs) the backend is absent and says why.
+// The library takes S dense with its 2:4 zeros (staged padded: replay_stage.h lt_padding), checks the
+// pattern and compresses S itself; what it runs is then compared with the reference like every other
+// backend. Its output is in the GEMM's 16-bit type (rounds_output).
+#include <dlfcn.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
-#include "cuda/device/runners.h"
+#include <climits>
+#include <cstdlib>
 
-#if defined(STCSIM_HAVE_CUSPARSELT)
-#include <cusparseLt.h>
-
-#include "common/checked.h"
 #include "cuda/device/cuda_util.h"
+#include "cuda/device/runners.h"
 #include "cuda/host/half.h"
-#include "cuda/host/replay_layout.h"
-#endif
+#include "cuda/plugin/cusparselt_plugin.h"
 
 namespace stcsim::replay {
 
-#if !defined(STCSIM_HAVE_CUSPARSELT)
+namespace {
 
-bool cusparselt_built() { return false; }
-std::string cusparselt_version() { return "not built"; }
-std::unique_ptr<GemmRunner> make_cusparselt_runner(const ReplayProblem&, cudaStream_t) {
-  throw UnsupportedError("this build has no cuSPARSELt (configure with -DSTCSIM_CUSPARSELT_ROOT=..., docs/backend.md)");
+int cu_alloc(void** p, size_t bytes) { return static_cast<int>(cudaMalloc(p, bytes)); }
+int cu_free(void* p) { return static_cast<int>(cudaFree(p)); }
+int cu_copy(void* dst, const void* src, size_t bytes, void* stream) {
+  return static_cast<int>(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, static_cast<cudaStream_t>(stream)));
+}
+int cu_sync(void* stream) { return static_cast<int>(cudaStreamSynchronize(static_cast<cudaStream_t>(stream))); }
+const char* cu_error(int e) { return cudaGetErrorString(static_cast<cudaError_t>(e)); }
+const StcsimLtCuda kCuda = {cu_alloc, cu_free, cu_copy, cu_sync, cu_error};
+
+std::string exe_dir() {
+  char buf[PATH_MAX] = {};
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return ".";
+  std::string p(buf, static_cast<std::size_t>(n));
+  const auto slash = p.rfind('/');
+  return slash == std::string::npos ? "." : p.substr(0, slash);
 }
 
-#else
+template <class F>
+F sym(void* lib, const char* name) {
+  return reinterpret_cast<F>(dlsym(lib, name));
+}
+
+}  // namespace
+
+class CusparseltPlugin {
+ public:
+  CusparseltPlugin(void* lib, std::string path) : lib_(lib), path_(std::move(path)) {
+    abi_ = sym<StcsimLtAbiFn>(lib, "stcsim_lt_abi");
+    version_ = sym<StcsimLtVersionFn>(lib, "stcsim_lt_version");
+    create = sym<StcsimLtCreateFn>(lib, "stcsim_lt_create");
+    launch = sym<StcsimLtLaunchFn>(lib, "stcsim_lt_launch");
+    describe = sym<StcsimLtDescribeFn>(lib, "stcsim_lt_describe");
+    destroy = sym<StcsimLtDestroyFn>(lib, "stcsim_lt_destroy");
+  }
+  ~CusparseltPlugin() { dlclose(lib_); }
+  CusparseltPlugin(const CusparseltPlugin&) = delete;
+  CusparseltPlugin& operator=(const CusparseltPlugin&) = delete;
+  bool complete() const { return abi_ && version_ && create && launch && describe && destroy && abi_() == STCSIM_LT_ABI; }
+  std::string version() const {
+    char buf[128] = {};
+    version_(buf, sizeof buf);
+    return fmt::format("{} (plugin {})", buf, path_);
+  }
+
+  StcsimLtCreateFn create = nullptr;
+  StcsimLtLaunchFn launch = nullptr;
+  StcsimLtDescribeFn describe = nullptr;
+  StcsimLtDestroyFn destroy = nullptr;
+
+ private:
+  void* lib_;
+  std::string path_;
+  StcsimLtAbiFn abi_ = nullptr;
+  StcsimLtVersionFn version_ = nullptr;
+};
+
+std::shared_ptr<CusparseltPlugin> load_cusparselt_plugin(std::string& note) {
+  std::vector<std::string> places;
+  if (const char* env = std::getenv("STCSIM_CUSPARSELT_PLUGIN")) places.emplace_back(env);
+  const std::string dir = exe_dir();
+  places.push_back(dir + "/lib/libstcsim_cusparselt.so");
+  places.push_back(dir + "/libstcsim_cusparselt.so");
+  std::string tried;
+  for (const std::string& p : places) {
+    if (access(p.c_str(), R_OK) != 0) {
+      tried += fmt::format("{}{} (absent)", tried.empty() ? "" : "; ", p);
+      continue;
+    }
+    void* lib = dlopen(p.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) {
+      const char* e = dlerror();
+      tried += fmt::format("{}{} ({})", tried.empty() ? "" : "; ", p, e ? e : "dlopen failed");
+      continue;
+    }
+    auto plugin = std::make_shared<CusparseltPlugin>(lib, p);
+    if (!plugin->complete()) {
+      tried += fmt::format("{}{} (not a plugin of ABI {})", tried.empty() ? "" : "; ", p, STCSIM_LT_ABI);
+      continue;
+    }
+    note.clear();
+    return plugin;
+  }
+  note = fmt::format("no cuSPARSELt plugin: looked in {} (scripts/build_cusparselt_plugin.sh builds it)", tried);
+  return nullptr;
+}
+
+std::string cusparselt_plugin_version(const CusparseltPlugin& p) { return p.version(); }
 
 namespace {
 
-void lt_check(cusparseStatus_t s, const char* what) {
-  if (s != CUSPARSE_STATUS_SUCCESS) throw Error(fmt::format("cuSPARSELt: {}: status {}", what, static_cast<int>(s)));
-}
-
-std::int64_t pad(std::int64_t x, std::int64_t m) { return ceil_div(std::max<std::int64_t>(x, 1), m) * m; }
-
 class CusparseltRunner : public GemmRunner {
  public:
-  CusparseltRunner(const ReplayProblem& p, cudaStream_t stream) : stream_(stream), rows_(p.rows), cols_(p.cols), dtype_(p.gemm.dtype) {
-    const cudaDataType vt = dtype_ == DType::bf16 ? CUDA_R_16BF : CUDA_R_16F;
-    rp_ = pad(p.rows, 32);
-    kp_ = pad(p.k, 64);
-    cp_ = pad(p.cols, 32);
-    Matrix s(rp_, kp_), d(kp_, cp_);
-    for (std::int64_t r = 0; r < p.rows; ++r) std::copy(p.pruned.row(r), p.pruned.row(r) + p.k, s.row(r));
-    for (std::int64_t r = 0; r < p.k; ++r) std::copy(p.d.row(r), p.d.row(r) + p.cols, d.row(r));
-    s_ = DeviceArray<std::uint16_t>(half_matrix(s, dtype_, kp_));
-    d_ = DeviceArray<std::uint16_t>(half_matrix(d, dtype_, cp_));
+  CusparseltRunner(const StagedGemm& st, std::shared_ptr<CusparseltPlugin> plugin, cudaStream_t stream, bool search)
+      : plugin_(std::move(plugin)), stream_(stream), rows_(st.rows), cols_(st.cols), dtype_(st.dtype) {
+    rp_ = st.s->rows;
+    kp_ = st.s->ld;
+    cp_ = st.d->ld;
+    s_ = DeviceArray<std::uint16_t>(st.s->bits);
+    d_ = DeviceArray<std::uint16_t>(st.d->bits);
     c_ = DeviceArray<std::uint16_t>(static_cast<std::size_t>(rp_ * cp_));
     c_.zero();
-    lt_check(cusparseLtInit(&handle_), "cusparseLtInit");
-    live_ = true;
-    lt_check(cusparseLtStructuredDescriptorInit(&handle_, &ma_, rp_, kp_, kp_, 16, vt, CUSPARSE_ORDER_ROW,
-                                                CUSPARSELT_SPARSITY_50_PERCENT),
-             "structured descriptor (S)");
-    lt_check(cusparseLtDenseDescriptorInit(&handle_, &mb_, kp_, cp_, cp_, 16, vt, CUSPARSE_ORDER_ROW), "dense descriptor (D)");
-    lt_check(cusparseLtDenseDescriptorInit(&handle_, &mc_, rp_, cp_, cp_, 16, vt, CUSPARSE_ORDER_ROW), "dense descriptor (C)");
-    lt_check(cusparseLtMatmulDescriptorInit(&handle_, &mm_, CUSPARSE_OPERATION_NON_TRANSPOSE, CUSPARSE_OPERATION_NON_TRANSPOSE,
-                                            &ma_, &mb_, &mc_, &mc_, CUSPARSE_COMPUTE_32F),
-             "matmul descriptor");
-    lt_check(cusparseLtMatmulAlgSelectionInit(&handle_, &alg_, &mm_, CUSPARSELT_MATMUL_ALG_DEFAULT), "algorithm selection");
-    lt_check(cusparseLtMatmulPlanInit(&handle_, &plan_, &mm_, &alg_), "plan");
-    DeviceArray<int> valid(1);
-    lt_check(cusparseLtSpMMAPruneCheck(&handle_, &mm_, s_.get(), valid.get(), stream_), "prune check");
-    const std::vector<int> v = valid.download();
-    if (v.at(0) != 0) throw Error("cuSPARSELt: the library does not accept the compressor's mask as 2:4");
-    std::size_t csize = 0, cbuf = 0, wsize = 0;
-    lt_check(cusparseLtSpMMACompressedSize(&handle_, &plan_, &csize, &cbuf), "compressed size");
-    compressed_ = DeviceArray<unsigned char>(csize);
-    DeviceArray<unsigned char> buffer(cbuf);
-    lt_check(cusparseLtSpMMACompress(&handle_, &plan_, s_.get(), compressed_.get(), buffer.get(), stream_), "compress");
-    cuda_check(cudaStreamSynchronize(stream_), "compress");
-    lt_check(cusparseLtMatmulGetWorkspace(&handle_, &plan_, &wsize), "workspace size");
-    work_ = DeviceArray<unsigned char>(wsize);
+    char err[512] = {};
+    gemm_ = plugin_->create(&kCuda, rp_, kp_, cp_, dtype_ == DType::bf16 ? 1 : 0, s_.get(), d_.get(), c_.get(), stream_,
+                            search ? 1 : 0, err, sizeof err);
+    if (gemm_ == nullptr) throw Error(err);
+    char alg[256] = {};
+    plugin_->describe(gemm_, alg, sizeof alg);
+    kernel_ = fmt::format("cusparseLtMatmul 2:4 ({}, 16-bit out)", alg);
   }
   ~CusparseltRunner() override {
-    if (!live_) return;
-    cusparseLtMatmulPlanDestroy(&plan_);
-    cusparseLtMatDescriptorDestroy(&ma_);
-    cusparseLtMatDescriptorDestroy(&mb_);
-    cusparseLtMatDescriptorDestroy(&mc_);
-    cusparseLtDestroy(&handle_);
+    if (gemm_) plugin_->destroy(gemm_);
   }
-  std::string kernel() const override { return "cusparseLtMatmul 2:4 (default algorithm, 16-bit out)"; }
+  std::string kernel() const override { return kernel_; }
   bool rounds_output() const override { return true; }
   void launch() override {
-    const float alpha = 1.0f, beta = 0.0f;
-    lt_check(cusparseLtMatmul(&handle_, &plan_, &alpha, compressed_.get(), d_.get(), &beta, c_.get(), c_.get(), work_.get(),
-                              &stream_, 1),
-             "cusparseLtMatmul");
+    char err[512] = {};
+    if (plugin_->launch(gemm_, err, sizeof err) != 0) throw Error(err);
   }
   std::vector<float> result() override {
+    std::vector<std::uint16_t> bits(c_.size());
+    cuda_check(cudaMemcpyAsync(bits.data(), c_.get(), bits.size() * 2, cudaMemcpyDeviceToHost, stream_), "download");
     cuda_check(cudaStreamSynchronize(stream_), "waiting for the GEMM");
-    const std::vector<std::uint16_t> bits = c_.download();
     std::vector<float> out(static_cast<std::size_t>(rows_ * cols_));
     for (std::int64_t r = 0; r < rows_; ++r) {
       for (std::int64_t c = 0; c < cols_; ++c) {
@@ -105,34 +153,22 @@ class CusparseltRunner : public GemmRunner {
   }
 
  private:
+  std::shared_ptr<CusparseltPlugin> plugin_;
   cudaStream_t stream_;
   std::int64_t rows_, cols_, rp_ = 0, kp_ = 0, cp_ = 0;
   DType dtype_;
-  bool live_ = false;
-  cusparseLtHandle_t handle_{};
-  cusparseLtMatDescriptor_t ma_{}, mb_{}, mc_{};
-  cusparseLtMatmulDescriptor_t mm_{};
-  cusparseLtMatmulAlgSelection_t alg_{};
-  cusparseLtMatmulPlan_t plan_{};
   DeviceArray<std::uint16_t> s_, d_, c_;
-  DeviceArray<unsigned char> compressed_, work_;
+  StcsimLtGemm* gemm_ = nullptr;
+  std::string kernel_;
 };
 
 }  // namespace
 
-bool cusparselt_built() { return true; }
-
-std::string cusparselt_version() {
-  return fmt::format("cuSPARSELt {}.{}.{} (headers)", CUSPARSELT_VER_MAJOR, CUSPARSELT_VER_MINOR, CUSPARSELT_VER_PATCH);
+std::unique_ptr<GemmRunner> make_cusparselt_runner(const StagedGemm& s, std::shared_ptr<CusparseltPlugin> plugin, cudaStream_t stream,
+                                                   bool search) {
+  if (!plugin) throw UnsupportedError("cuSPARSELt: no plugin loaded");
+  if (!s.s || !s.d) throw Error("cuSPARSELt: the GEMM was not staged for it");
+  return std::make_unique<CusparseltRunner>(s, std::move(plugin), stream, search);
 }
-
-std::unique_ptr<GemmRunner> make_cusparselt_runner(const ReplayProblem& p, cudaStream_t stream) {
-  if (p.s.pattern->family() != "nm" || p.s.pattern->n() != 2 || p.s.pattern->m() != 4) {
-    throw UnsupportedError(fmt::format("cuSPARSELt runs 2:4, not {}", p.s.pattern->spec()));
-  }
-  return std::make_unique<CusparseltRunner>(p, stream);
-}
-
-#endif
 
 }  // namespace stcsim::replay

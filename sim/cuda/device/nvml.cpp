@@ -58,6 +58,8 @@ Nvml::~Nvml() {
   dlclose(impl_->lib);
 }
 
+bool Nvml::loaded() const { return impl_->lib != nullptr; }
+
 bool Nvml::available() const { return impl_->lib != nullptr && impl_->dev != nullptr; }
 
 std::optional<std::uint64_t> Nvml::energy_mj() const {

@@ -18,7 +18,8 @@ class Nvml {
   Nvml(const Nvml&) = delete;
   Nvml& operator=(const Nvml&) = delete;
 
-  bool available() const;
+  bool available() const;  // the library and the device
+  bool loaded() const;     // the library alone
   std::optional<std::uint64_t> energy_mj() const;     // total energy since the driver loaded, millijoules
   std::optional<unsigned> sm_clock_mhz() const;        // current SM clock
   std::optional<unsigned> power_limit_mw() const;

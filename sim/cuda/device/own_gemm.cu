@@ -1,4 +1,4 @@
-// The own kernel's runner: uploads own_layout()'s arrays and D, and launches the gemm_kernel instance
+// The own kernel's runner: uploads the staged own_layout() arrays and D, and launches the gemm_kernel instance
 // that matches the kernel config's tiling. Instances are compiled for a fixed list of tilings (below):
 // adding one is one line.
 #include <fmt/format.h>
@@ -10,7 +10,6 @@
 #include "cuda/device/cuda_util.h"
 #include "cuda/device/gemm_kernel.cuh"
 #include "cuda/device/runners.h"
-#include "cuda/host/half.h"
 #include "cuda/host/replay_layout.h"
 
 namespace stcsim::replay {
@@ -58,11 +57,11 @@ const std::vector<Instance>& instances() {
 
 class OwnRunner : public GemmRunner {
  public:
-  OwnRunner(const ReplayProblem& p, const KernelTiling& tl, cudaStream_t stream) : stream_(stream) {
-    const DType t = p.gemm.dtype;
-    const OwnLayout layout = own_layout(*p.s.pattern, *p.s.compressed, p.pruned, t, tl);
+  OwnRunner(const StagedGemm& s, cudaStream_t stream) : stream_(stream) {
+    const KernelTiling& tl = s.tiling;
+    const OwnLayout& layout = *s.own;
     for (const Instance& in : instances()) {
-      if (in.tiling.same_shape(tl) && in.sparse == layout.sparse && in.bf16 == (t == DType::bf16)) instance_ = &in;
+      if (in.tiling.same_shape(tl) && in.sparse == layout.sparse && in.bf16 == (s.dtype == DType::bf16)) instance_ = &in;
     }
     if (instance_ == nullptr) {
       throw UnsupportedError(fmt::format("the own kernel is not compiled for {} (compiled: {}); add the tiling in {}",
@@ -70,18 +69,17 @@ class OwnRunner : public GemmRunner {
     }
     kernel_ = fmt::format("own {}, {}; {}", layout.sparse ? "mma.sp m16n8k32" : "mma.sync m16n8k16", tl.describe(),
                           layout.description);
-    const std::int64_t ldd = ceil_div(std::max<std::int64_t>(p.cols, 1), 8) * 8;
     a_ = DeviceArray<std::uint16_t>(layout.a_values);
     meta_ = DeviceArray<std::uint32_t>(layout.meta);
     ks_ = DeviceArray<std::int32_t>(layout.ks);
     rows_ = DeviceArray<std::int32_t>(layout.row_ids);
     items_ = DeviceArray<CtaItem>(layout.items);
-    d_ = DeviceArray<std::uint16_t>(half_matrix(p.d, t, ldd));
-    c_ = DeviceArray<float>(static_cast<std::size_t>(p.rows * p.cols));
+    d_ = DeviceArray<std::uint16_t>(s.d->bits);
+    c_ = DeviceArray<float>(static_cast<std::size_t>(s.rows * s.cols));
     c_.zero();  // rows no item writes (pruned whole) stay zero
     args_ = {a_.get(), meta_.get(), ks_.get(), rows_.get(), items_.get(), static_cast<int>(layout.items.size()), d_.get(),
-             static_cast<int>(ldd), static_cast<int>(p.cols), c_.get(), static_cast<int>(p.cols), tl.along_n};
-    const auto col_blocks = static_cast<unsigned>(ceil_div(p.cols, tl.bn));
+             static_cast<int>(s.d->ld), static_cast<int>(s.cols), c_.get(), static_cast<int>(s.cols), tl.along_n};
+    const auto col_blocks = static_cast<unsigned>(ceil_div(s.cols, tl.bn));
     const auto items = static_cast<unsigned>(layout.items.size());
     grid_ = tl.along_n ? dim3(col_blocks, items) : dim3(items, col_blocks);
     if (grid_.y > 65535) throw UnsupportedError(fmt::format("own kernel: grid of {} x {} CTAs is over 65535 in y", grid_.x, grid_.y));
@@ -126,8 +124,9 @@ std::vector<KernelTiling> own_kernel_tilings() {
   return out;
 }
 
-std::unique_ptr<GemmRunner> make_own_runner(const ReplayProblem& p, const KernelTiling& tiling, cudaStream_t stream) {
-  return std::make_unique<OwnRunner>(p, tiling, stream);
+std::unique_ptr<GemmRunner> make_own_runner(const StagedGemm& s, cudaStream_t stream) {
+  if (!s.own || !s.d) throw Error("own kernel: the GEMM was not staged for it");
+  return std::make_unique<OwnRunner>(s, stream);
 }
 
 std::vector<float> download_floats(const float* d, std::size_t n, cudaStream_t stream) {

@@ -1,15 +1,13 @@
 // The vendor libraries' runners: cuBLAS (dense, and the reference of every check) and cuSPARSE
-// (Blocked-ELL for block sparsity, CSR for unstructured). All take S (rows x K) and D (K x cols,
-// row-major) in the GEMM's 16-bit type and write C (rows x cols, row-major) in fp32 with fp32
+// (Blocked-ELL for block sparsity, CSR for unstructured). All upload the staged S (rows x K) and D
+// (K x cols, row-major; cuda/host/replay_stage.h) in the GEMM's 16-bit type and write C (rows x cols, row-major) in fp32 with fp32
 // accumulation, as the own kernel does.
 #include <fmt/format.h>
 
 #include "common/checked.h"
 #include "cuda/device/cuda_util.h"
 #include "cuda/device/runners.h"
-#include "cuda/host/half.h"
 #include "cuda/host/replay_layout.h"
-#include "sparsity/spec.h"
 
 namespace stcsim::replay {
 
@@ -27,16 +25,16 @@ void cusparse_check(cusparseStatus_t s, const char* what) {
 
 cudaDataType cuda_type(DType t) { return t == DType::bf16 ? CUDA_R_16BF : CUDA_R_16F; }
 
-std::int64_t ld8(std::int64_t n) { return ceil_div(std::max<std::int64_t>(n, 1), 8) * 8; }
-
+// cublasGemmEx on the staged S and D. The handle's stream and workspace are set once, by the device
+// (cuda_device.cu): setting the stream at each launch would drop the workspace a graph capture needs.
 class CublasRunner : public GemmRunner {
  public:
-  CublasRunner(const ReplayProblem& p, cublasHandle_t h, cudaStream_t stream)
-      : h_(h), stream_(stream), rows_(p.rows), cols_(p.cols), k_(p.k), type_(cuda_type(p.gemm.dtype)) {
-    lds_ = ld8(p.k);
-    ldd_ = ld8(p.cols);
-    s_ = DeviceArray<std::uint16_t>(half_matrix(p.pruned, p.gemm.dtype, lds_));
-    d_ = DeviceArray<std::uint16_t>(half_matrix(p.d, p.gemm.dtype, ldd_));
+  CublasRunner(const StagedGemm& st, cublasHandle_t h, cudaStream_t stream)
+      : h_(h), stream_(stream), rows_(st.rows), cols_(st.cols), k_(st.k), type_(cuda_type(st.dtype)) {
+    lds_ = st.s->ld;
+    ldd_ = st.d->ld;
+    s_ = DeviceArray<std::uint16_t>(st.s->bits);
+    d_ = DeviceArray<std::uint16_t>(st.d->bits);
     c_ = DeviceArray<float>(static_cast<std::size_t>(rows_ * cols_));
     c_.zero();
   }
@@ -44,7 +42,6 @@ class CublasRunner : public GemmRunner {
   void launch() override {
     if (rows_ == 0 || cols_ == 0 || k_ == 0) return;
     const float alpha = 1.0f, beta = 0.0f;
-    cublas_check(cublasSetStream(h_, stream_), "cublasSetStream");
     // Row-major C = S x D is column-major C^T = D^T x S^T: D (row-major K x cols) is column-major
     // cols x K with ld ldd, S is column-major K x rows with ld lds.
     cublas_check(cublasGemmEx(h_, CUBLAS_OP_N, CUBLAS_OP_N, static_cast<int>(cols_), static_cast<int>(rows_),
@@ -64,30 +61,25 @@ class CublasRunner : public GemmRunner {
   DeviceArray<float> c_;
 };
 
-// cusparseSpMM with S as CSR or Blocked-ELL. Blocked-ELL pads S to whole blocks, so D is padded with
+// cusparseSpMM with S as CSR or Blocked-ELL. Blocked-ELL pads S to whole blocks, so D is staged with
 // zero rows to match and C computed over the padded rows, of which the first `rows` are returned.
 class CusparseRunner : public GemmRunner {
  public:
-  CusparseRunner(const ReplayProblem& p, cusparseHandle_t h, cudaStream_t stream)
-      : h_(h), stream_(stream), rows_(p.rows), cols_(p.cols) {
-    const DType t = p.gemm.dtype;
-    const cudaDataType vt = cuda_type(t);
-    const std::string fam = p.s.pattern->family();
-    ldd_ = ld8(p.cols);
-    std::int64_t c_rows = p.rows, d_rows = p.k;
-    if (fam == "block") {
-      const int b = static_cast<int>(split_spec(p.s.pattern->spec()).get_int("b"));
-      const BlockedEllLayout ell = blocked_ell_layout(p.pruned, p.s.mask, b, t);
+  CusparseRunner(const StagedGemm& st, cusparseHandle_t h, cudaStream_t stream)
+      : h_(h), stream_(stream), rows_(st.rows), cols_(st.cols) {
+    const cudaDataType vt = cuda_type(st.dtype);
+    std::int64_t c_rows = st.rows;
+    if (st.ell) {
+      const BlockedEllLayout& ell = *st.ell;
       c_rows = ell.rows_pad;
-      d_rows = ell.cols_pad;
       idx_ = DeviceArray<std::int32_t>(ell.col_ind);
       vals_ = DeviceArray<std::uint16_t>(ell.values);
-      cusparse_check(cusparseCreateBlockedEll(&a_, ell.rows_pad, ell.cols_pad, b, ell.ell_blocks * b, idx_.get(), vals_.get(),
-                                              CUSPARSE_INDEX_32I, CUSPARSE_INDEX_BASE_ZERO, vt),
+      cusparse_check(cusparseCreateBlockedEll(&a_, ell.rows_pad, ell.cols_pad, ell.block, ell.ell_blocks * ell.block, idx_.get(),
+                                              vals_.get(), CUSPARSE_INDEX_32I, CUSPARSE_INDEX_BASE_ZERO, vt),
                      "cusparseCreateBlockedEll");
-      kernel_ = fmt::format("cusparseSpMM Blocked-ELL ({}x{} blocks, {} slots per block row)", b, b, ell.ell_blocks);
-    } else if (fam == "unstructured") {
-      const CsrLayout csr = csr_layout(p.pruned, p.s.mask, t);
+      kernel_ = fmt::format("cusparseSpMM Blocked-ELL ({}x{} blocks, {} slots per block row)", ell.block, ell.block, ell.ell_blocks);
+    } else if (st.csr) {
+      const CsrLayout& csr = *st.csr;
       ptr_ = DeviceArray<std::int32_t>(csr.row_ptr);
       idx_ = DeviceArray<std::int32_t>(csr.col_idx);
       vals_ = DeviceArray<std::uint16_t>(csr.values);
@@ -96,16 +88,13 @@ class CusparseRunner : public GemmRunner {
                      "cusparseCreateCsr");
       kernel_ = fmt::format("cusparseSpMM CSR ({} non-zeros)", csr.values.size());
     } else {
-      throw UnsupportedError(fmt::format("cuSPARSE runs block and unstructured patterns, not {}", p.s.pattern->spec()));
+      throw UnsupportedError("cuSPARSE: the GEMM was not staged as CSR or Blocked-ELL");
     }
-    Matrix dpad(d_rows, p.cols);
-    for (std::int64_t r = 0; r < p.k; ++r) std::copy(p.d.row(r), p.d.row(r) + p.cols, dpad.row(r));
-    d_ = DeviceArray<std::uint16_t>(half_matrix(dpad, t, ldd_));
-    c_rows_ = c_rows;
-    c_ = DeviceArray<float>(static_cast<std::size_t>(c_rows * p.cols));
+    d_ = DeviceArray<std::uint16_t>(st.d->bits);
+    c_ = DeviceArray<float>(static_cast<std::size_t>(c_rows * st.cols));
     c_.zero();
-    cusparse_check(cusparseCreateDnMat(&b_, d_rows, p.cols, ldd_, d_.get(), vt, CUSPARSE_ORDER_ROW), "cusparseCreateDnMat(D)");
-    cusparse_check(cusparseCreateDnMat(&cm_, c_rows, p.cols, p.cols, c_.get(), CUDA_R_32F, CUSPARSE_ORDER_ROW),
+    cusparse_check(cusparseCreateDnMat(&b_, st.d->rows, st.cols, st.d->ld, d_.get(), vt, CUSPARSE_ORDER_ROW), "cusparseCreateDnMat(D)");
+    cusparse_check(cusparseCreateDnMat(&cm_, c_rows, st.cols, st.cols, c_.get(), CUDA_R_32F, CUSPARSE_ORDER_ROW),
                    "cusparseCreateDnMat(C)");
     const float alpha = 1.0f, beta = 0.0f;
     std::size_t bytes = 0;
@@ -137,7 +126,7 @@ class CusparseRunner : public GemmRunner {
  private:
   cusparseHandle_t h_;
   cudaStream_t stream_;
-  std::int64_t rows_, cols_, c_rows_ = 0, ldd_ = 0;
+  std::int64_t rows_, cols_;
   std::string kernel_;
   DeviceArray<std::int32_t> ptr_, idx_;
   DeviceArray<std::uint16_t> vals_, d_;
@@ -149,12 +138,14 @@ class CusparseRunner : public GemmRunner {
 
 }  // namespace
 
-std::unique_ptr<GemmRunner> make_cublas_runner(const ReplayProblem& p, cublasHandle_t handle, cudaStream_t stream) {
-  return std::make_unique<CublasRunner>(p, handle, stream);
+std::unique_ptr<GemmRunner> make_cublas_runner(const StagedGemm& s, cublasHandle_t handle, cudaStream_t stream) {
+  if (!s.s || !s.d) throw Error("cuBLAS: the GEMM was not staged for it");
+  return std::make_unique<CublasRunner>(s, handle, stream);
 }
 
-std::unique_ptr<GemmRunner> make_cusparse_runner(const ReplayProblem& p, cusparseHandle_t handle, cudaStream_t stream) {
-  return std::make_unique<CusparseRunner>(p, handle, stream);
+std::unique_ptr<GemmRunner> make_cusparse_runner(const StagedGemm& s, cusparseHandle_t handle, cudaStream_t stream) {
+  if (!s.d) throw Error("cuSPARSE: the GEMM was not staged for it");
+  return std::make_unique<CusparseRunner>(s, handle, stream);
 }
 
 }  // namespace stcsim::replay

@@ -86,6 +86,15 @@ std::uint16_t to_half_bits(float x, DType t) {
   return t == DType::fp16 ? fp16_from_float(x) : bf16_from_float(x);
 }
 
+void to_half_bits(const float* in, std::uint16_t* out, std::size_t n, DType t) {
+  require_half(t);
+  if (t == DType::fp16) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = fp16_from_float(in[i]);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) out[i] = bf16_from_float(in[i]);
+  }
+}
+
 float from_half_bits(std::uint16_t bits, DType t) {
   require_half(t);
   return t == DType::fp16 ? fp16_to_float(bits) : bits_float(static_cast<std::uint32_t>(bits) << 16);

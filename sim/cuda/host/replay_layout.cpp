@@ -7,6 +7,7 @@
 
 #include "common/checked.h"
 #include "common/error.h"
+#include "common/parallel.h"
 #include "cuda/host/half.h"
 #include "sparsity/nm_layout.h"
 #include "sparsity/tile_layout.h"
@@ -33,28 +34,36 @@ void append_24(const NmCompressed& c, std::int64_t kpad, DType t, OwnLayout& out
   const std::int64_t meta_ld = kpad / 32;
   const std::int64_t slots = c.slots_per_row();
   const std::int64_t groups = c.groups_per_row();
-  for (std::int64_t r = 0; r < c.rows(); ++r) {
-    const float* v = c.values().data() + r * slots;
-    for (std::int64_t s = 0; s < ld; ++s) out.a_values.push_back(s < slots ? to_half_bits(v[s], t) : 0);
-    const std::uint32_t* w = c.metadata().data() + r * c.words_per_row();
-    for (std::int64_t i = 0; i < meta_ld; ++i) {
-      std::uint32_t word = i < c.words_per_row() ? w[i] : 0;
-      for (int nib = 0; nib < 8; ++nib) {
-        if (i * 8 + nib >= groups) {
-          word &= ~(0xFu << (4 * nib));
-          word |= kPadNibble << (4 * nib);
+  const std::size_t vbase = out.a_values.size(), mbase = out.meta.size();
+  out.a_values.resize(vbase + static_cast<std::size_t>(c.rows() * ld), 0);
+  out.meta.resize(mbase + static_cast<std::size_t>(c.rows() * meta_ld), 0);
+  const std::int64_t copy = std::min(slots, ld);
+  parallel_for(c.rows(), std::max<std::int64_t>(1, (std::int64_t{1} << 15) / std::max<std::int64_t>(ld, 1)), [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t r = r0; r < r1; ++r) {
+      to_half_bits(c.values().data() + r * slots, out.a_values.data() + vbase + r * ld, static_cast<std::size_t>(copy), t);
+      const std::uint32_t* w = c.metadata().data() + r * c.words_per_row();
+      for (std::int64_t i = 0; i < meta_ld; ++i) {
+        std::uint32_t word = i < c.words_per_row() ? w[i] : 0;
+        for (int nib = 0; nib < 8; ++nib) {
+          if (i * 8 + nib >= groups) {
+            word &= ~(0xFu << (4 * nib));
+            word |= kPadNibble << (4 * nib);
+          }
         }
+        out.meta[mbase + static_cast<std::size_t>(r * meta_ld + i)] = word;
       }
-      out.meta.push_back(word);
     }
-  }
+  });
 }
 
 void append_dense_rows(const float* values, std::int64_t rows, std::int64_t cols, std::int64_t ld, DType t,
                        OwnLayout& out) {
-  for (std::int64_t r = 0; r < rows; ++r) {
-    for (std::int64_t k = 0; k < ld; ++k) out.a_values.push_back(k < cols ? to_half_bits(values[r * cols + k], t) : 0);
-  }
+  const std::size_t base = out.a_values.size();
+  out.a_values.resize(base + static_cast<std::size_t>(rows * ld), 0);
+  std::uint16_t* dst = out.a_values.data() + base;
+  parallel_for(rows, std::max<std::int64_t>(1, (std::int64_t{1} << 16) / std::max<std::int64_t>(ld, 1)), [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t r = r0; r < r1; ++r) to_half_bits(values + r * cols, dst + r * ld, static_cast<std::size_t>(cols), t);
+  });
 }
 
 // Items for `rows` rows that start at a_base / meta_base, split into row blocks of bm.
@@ -288,9 +297,10 @@ std::vector<std::uint16_t> half_matrix(const Matrix& m, DType t, std::int64_t ld
   std::vector<std::uint16_t> out(static_cast<std::size_t>(checked_mul(static_cast<std::uint64_t>(m.rows()),
                                                                       static_cast<std::uint64_t>(ld), "matrix")),
                                  0);
-  for (std::int64_t r = 0; r < m.rows(); ++r) {
-    for (std::int64_t c = 0; c < m.cols(); ++c) out[static_cast<std::size_t>(r * ld + c)] = to_half_bits(m.at(r, c), t);
-  }
+  parallel_for(m.rows(), std::max<std::int64_t>(1, (std::int64_t{1} << 16) / std::max<std::int64_t>(ld, 1)),
+               [&](std::int64_t r0, std::int64_t r1) {
+                 for (std::int64_t r = r0; r < r1; ++r) to_half_bits(m.row(r), out.data() + r * ld, static_cast<std::size_t>(m.cols()), t);
+               });
   return out;
 }
 

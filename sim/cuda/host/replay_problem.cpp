@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
-#include "common/rng.h"
+#include "common/rng_fill.h"
 #include "common/strings.h"
 #include "cuda/host/replay_layout.h"
 #include "functional/functional.h"
@@ -48,15 +48,27 @@ std::vector<Backend> backends_for(const Pattern& p, DType t) {
 
 ReplayProblem make_problem(const GemmOp& g, std::uint64_t seed, std::size_t line) {
   if (const auto bad = gemm_problem(g)) throw ShapeError(fmt::format("{}: {}: {}", g.layer, bad->first, bad->second));
+  return make_problem(g, line, operand_weights(g, seed, line),
+                      std::make_shared<const Matrix>(functional_dense_operand(g, seed, line)));
+}
+
+ReplayProblem make_problem(const GemmOp& g, std::size_t line, const Matrix& weights, std::shared_ptr<const Matrix> d) {
+  if (const auto bad = gemm_problem(g)) throw ShapeError(fmt::format("{}: {}: {}", g.layer, bad->first, bad->second));
   ReplayProblem p;
   p.gemm = g;
   p.line = line;
-  p.s = build_operand(g, seed, line);
-  p.pruned = apply_mask(p.s.weights, p.s.mask);
-  p.d = functional_dense_operand(g, seed, line);
+  // build_operand's steps on the given weights.
+  p.s.pattern = builtin_registry().make(g.sparse == Operand::none ? std::string("dense") : g.pattern);
+  p.s.mask = p.s.pattern->build_mask(weights);
+  p.s.compressed = p.s.pattern->compress(weights, p.s.mask);
+  p.pruned = apply_mask(weights, p.s.mask);
+  p.d = std::move(d);
   p.rows = p.pruned.rows();
   p.k = p.pruned.cols();
-  p.cols = p.d.cols();
+  p.cols = p.d->cols();
+  if (p.d->rows() != p.k) {
+    throw ShapeError(fmt::format("{}: D is {}x{}, the GEMM needs {} rows", g.layer, p.d->rows(), p.d->cols(), p.k));
+  }
   return p;
 }
 
@@ -72,17 +84,18 @@ ReplayProblem exact_variant(const ReplayProblem& p, std::uint64_t seed) {
   x.k = p.k;
   x.exact_values = true;
   x.d = p.d;
-  Rng rng(derive_seed(seed, p.gemm.layer + "/exact", p.line));
   Matrix w(p.rows, p.k);
-  for (float& v : w.data()) {
+  // below(16) draws once per value (16 divides 2^64: nothing is rejected).
+  fill_from_stream(w.data().data(), w.size(), derive_seed(seed, p.gemm.layer + "/exact", p.line), 1, [](Rng& rng) {
     const auto u = static_cast<int>(rng.below(16));
-    v = static_cast<float>(u < 8 ? u - 8 : u - 7) * 0.125f;
-  }
+    return static_cast<float>(u < 8 ? u - 8 : u - 7) * 0.125f;
+  });
   x.s.pattern = builtin_registry().make(p.s.pattern->spec());
   x.s.mask = p.s.mask;
   x.s.weights = std::move(w);
   x.s.compressed = x.s.pattern->compress(x.s.weights, x.s.mask);
   x.pruned = apply_mask(x.s.weights, x.s.mask);
+  x.s.weights = Matrix();  // as make_problem: the pruned matrix is what is kept
   return x;
 }
 

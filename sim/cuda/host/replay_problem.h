@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,14 +35,17 @@ struct ReplayProblem {
   GemmOp gemm;
   std::size_t line = 0;          // trace line (seeds the operands)
   std::int64_t rows = 0, cols = 0, k = 0;  // S is rows x k, D is k x cols, C = S x D is rows x cols
-  SparseOperand s;               // build_operand(gemm, seed, line)
+  SparseOperand s;               // build_operand(gemm, seed, line), but for s.weights (left empty: see pruned)
   Matrix pruned;                 // S with pruned entries zero
-  Matrix d;                      // functional_dense_operand(gemm, seed, line)
+  std::shared_ptr<const Matrix> d;  // functional_dense_operand(gemm, seed, line), shared between patterns
   bool exact_values = false;     // see exact_variant
 };
 
 // The operands the simulator uses for `g` at trace line `line` with seed `seed`.
 ReplayProblem make_problem(const GemmOp& g, std::uint64_t seed, std::size_t line);
+// The same, from weights and D made already (the preparer's cache, replay_prep.h): `weights` must be
+// generate_weights(rows, K, derive_seed(seed, g.layer, line)) and d functional_dense_operand(g, seed, line).
+ReplayProblem make_problem(const GemmOp& g, std::size_t line, const Matrix& weights, std::shared_ptr<const Matrix> d);
 
 // The same GEMM with the same mask and compressed structure (metadata, kept tiles, CSR pattern) but
 // S's kept values replaced by j / 8, j drawn from -8..-1, 1..8 (Rng(derive_seed(seed, layer + "/exact",
