@@ -106,6 +106,7 @@ case_gpu_killed_keeps_rows() {
 # library the script names what it looked for and exits 3.
 case_gpu_cusparselt_plugin() {
   [ -f /usr/local/cuda/include/cusparse.h ] || { echo "SKIP: no CUDA headers"; exit 77; }
+  if "$GPU" info 2>&1 | grep -q "no CUDA backend"; then echo "SKIP: this stcsim-gpu has no CUDA backend"; exit 77; fi
   local cc=${CC:-cc}
   command -v "$cc" >/dev/null || { echo "SKIP: no C compiler"; exit 77; }
   mkdir -p "$TMP/lt/include" "$TMP/lt/lib"
