@@ -56,15 +56,6 @@ constexpr const char* kExamples =
     "                    --pattern dense --pattern 2:4 --pattern 'tw(g=128,sparsity=0.5)' --out /tmp/bert-h200\n"
     "  stcsim-gpu replay --dry-run --config configs/h200_mma_sp.yaml --gemm 4096x4096x4096 --pattern 2:4\n";
 
-std::string yaml_quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c == '\n' ? ' ' : c;
-  }
-  return out + "\"";
-}
-
 double positive(const po::variables_map& vm, const char* name, bool allow_zero) {
   const double v = vm[name].as<double>();
   if (!(allow_zero ? v >= 0 : v > 0) || !std::isfinite(v)) {
@@ -74,6 +65,15 @@ double positive(const po::variables_map& vm, const char* name, bool allow_zero) 
 }
 
 }  // namespace
+
+std::string yaml_quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c == '\n' ? ' ' : c;
+  }
+  return out + "\"";
+}
 
 std::string describe_device_yaml(Device& dev) {
   const DeviceInfo d = dev.info();

@@ -33,15 +33,6 @@ constexpr const char* kInfoUsage =
     "Prints the libraries loaded at run time (the cuSPARSELt plugin, NVML: where each was found, or where\n"
     "it was looked for), the own kernel's tilings, then the device, its clocks, the driver and the libraries.";
 
-std::string yaml_quote_line(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 GemmOp op(const std::string& name, std::int64_t m, std::int64_t n, std::int64_t k, Operand sparse, DType t) {
   GemmOp g;
   g.layer = name;
@@ -143,7 +134,7 @@ int cmd_info(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (!stcsim::cli::parse_args(args, opts, {}, vm, kInfoUsage, "  stcsim-gpu info\n")) return 0;
   std::printf("libraries_loaded_at_run_time:\n");
-  for (const std::string& line : runtime_library_report()) std::printf("  - %s\n", yaml_quote_line(line).c_str());
+  for (const std::string& line : runtime_library_report()) std::printf("  - %s\n", yaml_quote(line).c_str());
   std::string tilings;
   for (const KernelTiling& t : compiled_tilings()) tilings += (tilings.empty() ? "" : "; ") + t.describe();
   std::printf("own_kernel_tilings: \"%s\"\n", tilings.c_str());

@@ -17,6 +17,9 @@ int cmd_replay(const std::vector<std::string>& args);
 int cmd_selftest(const std::vector<std::string>& args);
 int cmd_info(const std::vector<std::string>& args);
 
+// s as a double-quoted YAML scalar on one line (quotes and backslashes escaped, newlines as spaces).
+std::string yaml_quote(const std::string& s);
+
 // The device and build, as YAML lines (for replay.yaml and `info`).
 std::string describe_device_yaml(Device& dev);
 

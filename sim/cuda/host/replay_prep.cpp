@@ -167,49 +167,39 @@ std::optional<PreparedItem> Preparer::next() {
   return std::move(node.mapped());
 }
 
-std::shared_ptr<const Matrix> Preparer::weights_for(std::size_t i) {
+template <class T, class Make>
+std::shared_ptr<const T> Preparer::shared(const std::string& key, const Make& make) {
   std::shared_ptr<Shared> e;
-  std::promise<std::shared_ptr<const void>> make;
+  std::promise<std::shared_ptr<const void>> promise;
   bool builder = false;
   {
     const std::lock_guard<std::mutex> lock(mu_);
-    e = cache_.at(wkey_[i]);
+    e = cache_.at(key);
     if (!e->value.valid()) {
-      e->value = make.get_future().share();
+      e->value = promise.get_future().share();
       builder = true;
     }
   }
   if (builder) {
     try {
-      make.set_value(std::make_shared<const Matrix>(operand_weights(items_[i].gemm, opt_.seed, items_[i].line)));
+      promise.set_value(std::shared_ptr<const T>(make()));
     } catch (...) {
-      make.set_exception(std::current_exception());
+      promise.set_exception(std::current_exception());
     }
   }
-  return std::static_pointer_cast<const Matrix>(e->value.get());
+  return std::static_pointer_cast<const T>(e->value.get());
+}
+
+std::shared_ptr<const Matrix> Preparer::weights_for(std::size_t i) {
+  return shared<Matrix>(wkey_[i], [&] { return std::make_shared<Matrix>(operand_weights(items_[i].gemm, opt_.seed, items_[i].line)); });
 }
 
 std::shared_ptr<DenseStager> Preparer::dense_for(std::size_t i) {
-  std::shared_ptr<Shared> e;
-  std::promise<std::shared_ptr<const void>> make;
-  bool builder = false;
-  {
-    const std::lock_guard<std::mutex> lock(mu_);
-    e = cache_.at(dkey_[i]);
-    if (!e->value.valid()) {
-      e->value = make.get_future().share();
-      builder = true;
-    }
-  }
-  if (builder) {
-    try {
-      auto d = std::make_shared<const Matrix>(functional_dense_operand(items_[i].gemm, opt_.seed, items_[i].line));
-      make.set_value(std::make_shared<DenseStager>(std::move(d), items_[i].gemm.dtype));
-    } catch (...) {
-      make.set_exception(std::current_exception());
-    }
-  }
-  return std::const_pointer_cast<DenseStager>(std::static_pointer_cast<const DenseStager>(e->value.get()));
+  const auto d = shared<DenseStager>(dkey_[i], [&] {
+    auto m = std::make_shared<const Matrix>(functional_dense_operand(items_[i].gemm, opt_.seed, items_[i].line));
+    return std::make_shared<DenseStager>(std::move(m), items_[i].gemm.dtype);
+  });
+  return std::const_pointer_cast<DenseStager>(d);
 }
 
 void Preparer::release(std::size_t i) {

@@ -79,6 +79,9 @@ class Preparer {
  private:
   struct Shared;  // a cache entry: a value built once, dropped after its last use
   void work();
+  // The cache entry `key`'s value, made by `make` on the first call (others wait for it).
+  template <class T, class Make>
+  std::shared_ptr<const T> shared(const std::string& key, const Make& make);
   PreparedItem prepare(std::size_t i);
   std::shared_ptr<const Matrix> weights_for(std::size_t i);
   std::shared_ptr<DenseStager> dense_for(std::size_t i);
