@@ -6,6 +6,7 @@
 
 #include "config/machine_config.h"
 #include "gpu/gpu_module.h"
+#include "gpu/sanitizer_stack.h"
 #include "mapping/math_path.h"
 
 using namespace stcsim;
@@ -39,6 +40,7 @@ TEST_CASE("a dense 4096^3 GEMM on H100 is no faster than the roofline, and 2:4 r
   gpu.add_launch(pd, cd);
   gpu.add_launch(ps, cs);
   sc_core::sc_start();
+  sanitizer_back_on_thread_stack();  // the thread's own stack again, for ASan (see the header)
   REQUIRE(gpu.results().size() == 2);
   const LaunchStats& d = gpu.results()[0];
   const LaunchStats& s = gpu.results()[1];
@@ -78,6 +80,7 @@ TEST_CASE(
   gpu.add_launch(pd, cd, true);   // again, after other work, on fresh memory
   gpu.add_launch(pm, cm, false);  // many CTAs on the memory the last one warmed
   sc_core::sc_start();
+  sanitizer_back_on_thread_stack();  // the thread's own stack again, for ASan (see the header)
   REQUIRE_FALSE(gpu.error());
   REQUIRE(gpu.results().size() == 4);
 

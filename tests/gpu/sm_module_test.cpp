@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/machine_config.h"
+#include "gpu/sanitizer_stack.h"
 #include "mapping/math_path.h"
 #include "scheduler/launch_plan.h"
 #include "sm/kblock_cost.h"
@@ -189,6 +190,7 @@ TEST_CASE("an SM finishes a CTA of 1, 2 and stages + 1 k-blocks at the cycle the
   Watch w1("w1", one, one_end), w2("w2", two, two_end), w3("w3", slow, slow_end), w4("w4", fast, fast_end);
 
   sc_core::sc_start();
+  sanitizer_back_on_thread_stack();  // the thread's own stack again, for ASan (see the header)
   REQUIRE(one.finished());
   REQUIRE(two.finished());
   REQUIRE(slow.finished());
@@ -239,6 +241,7 @@ TEST_CASE("two CTA slots of an SM share its tensor cores: their k-blocks run one
   // The same CTA alone on an SM, for comparison.
   Bench alone("alone", mc, dense_gemm(128, 256, 128), 1, L, t0);
   sc_core::sc_start();
+  sanitizer_back_on_thread_stack();  // the thread's own stack again, for ASan (see the header)
   REQUIRE(shared.finished());
   REQUIRE(alone.finished());
   REQUIRE(shared.plan().ctas().size() == 2);
