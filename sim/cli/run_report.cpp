@@ -22,11 +22,19 @@ std::string layer_line(const LayerResult& r) {
   const std::uint64_t sm = r.sm_mma_cycles + r.sm_memory_stall_cycles + r.sm_regfile_stall_cycles +
                            r.sm_smem_stall_cycles + r.sm_pipeline_cycles + r.sm_idle_cycles;
   const auto dim = [&](std::int64_t v) { return r.layer == "total" ? std::string() : std::to_string(v); };
-  return fmt::format("{:<24} {:>6} {:>6} {:>6} {:>5} {:>12} {:>10.2f} {:>8.1f} {:>5.1f}% {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>10.3f}\n",
+  return fmt::format("{:<24} {:>6} {:>6} {:>6} {:>5} {:>12} {:>10.2f} {:>8.1f} {:>5.1f}% {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>10.3f} {:>8.1f}\n",
                      short_name(r.layer, 24), dim(r.m), dim(r.n), dim(r.k), r.count, r.cycles, r.time_s * 1e6, r.tflops,
                      100.0 * r.tc_utilization, pct(r.sm_mma_cycles, sm), pct(r.sm_memory_stall_cycles, sm),
                      pct(r.sm_regfile_stall_cycles, sm), pct(r.sm_smem_stall_cycles, sm),
-                     pct(r.sm_pipeline_cycles, sm), pct(r.sm_idle_cycles, sm), r.energy_j() * 1e3);
+                     pct(r.sm_pipeline_cycles, sm), pct(r.sm_idle_cycles, sm), r.energy_j() * 1e3, r.power_w);
+}
+
+// The clock a row ran at, where the power cap lowered it below the configured one (report/power.h).
+std::string clock_line(const MachineConfig& machine, const LayerResult& r) {
+  if (r.time_s <= 0 || r.clock_mhz >= machine.arch.clock_mhz) return {};
+  return fmt::format("{:<24} clock: {:.0f} MHz sustained (configured {} MHz, base {} MHz): {:.1f} W at the {} W cap\n",
+                     "", r.clock_mhz, machine.arch.clock_mhz, machine.arch.base_clock_mhz, r.power_w,
+                     machine.arch.power_cap_w);
 }
 
 }  // namespace
@@ -36,20 +44,31 @@ std::string format_run_report(const MachineConfig& machine, const std::vector<Ru
   for (const RunResult& run : runs) {
     out += fmt::format("\n== run: {} ({} GEMM lines) at {} MHz on {} SMs\n", run.label, run.rows.size(),
                        machine.arch.clock_mhz, machine.arch.sms);
-    out += fmt::format("{:<24} {:>6} {:>6} {:>6} {:>5} {:>12} {:>10} {:>8} {:>6} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>10}\n",
+    out += fmt::format("{:<24} {:>6} {:>6} {:>6} {:>5} {:>12} {:>10} {:>8} {:>6} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>10} {:>8}\n",
                        "layer", "m", "n", "k", "count", "cycles", "time_us", "TFLOP/s", "TC", "mma%", "mem%", "rf%",
-                       "smem%", "pipe%", "idle%", "energy_mJ");
+                       "smem%", "pipe%", "idle%", "energy_mJ", "power_W");
     for (const LayerResult& r : run.rows) {
       out += layer_line(r);
       out += fmt::format("{:<24} path: {}; {} CTAs in {} wave{} ({:.0f}% full), work imbalance {:.3f}\n", "",
                          r.math_path, r.ctas, r.waves, r.waves == 1 ? "" : "s", 100.0 * r.wave_efficiency, r.imbalance);
+      out += clock_line(machine, r);
     }
     out += layer_line(run.total);
+    const auto capped = std::count_if(run.rows.begin(), run.rows.end(),
+                                      [&](const LayerResult& r) { return r.clock_mhz < machine.arch.clock_mhz; });
+    if (capped > 0) {
+      out += fmt::format("{:<24} clock: {:.0f} MHz on average (cycles / time; configured {} MHz): the power cap "
+                         "lowered {} of {} lines\n",
+                         "", run.total.clock_mhz, machine.arch.clock_mhz, capped, run.rows.size());
+    }
     const EnergyBreakdown& e = run.total.energy;
     out += fmt::format("energy by component (mJ): MACs {:.3f}, operand selector + metadata {:.3f}, register file {:.3f}, "
-                       "shared memory {:.3f}, L2 {:.3f}, DRAM {:.3f}, static {:.3f}; total {:.3f}\n",
+                       "shared memory {:.3f}, L2 {:.3f}, core overhead {:.3f}, DRAM {:.3f}, static {:.3f}; total {:.3f} in {:.3f} ms: "
+                       "average power {:.1f} W{}\n",
                        e.macs * 1e3, e.selector_metadata * 1e3, e.register_file * 1e3, e.shared_memory * 1e3,
-                       e.l2 * 1e3, e.dram * 1e3, e.static_energy * 1e3, e.total() * 1e3);
+                       e.l2 * 1e3, e.overhead * 1e3, e.dram * 1e3, e.static_energy * 1e3, e.total() * 1e3, run.total.time_s * 1e3,
+                       run.total.power_w,
+                       machine.arch.power_cap_w > 0 ? fmt::format(" (cap {} W)", machine.arch.power_cap_w) : "");
     out += fmt::format("traffic: L2 {:.3f} GB, DRAM {:.3f} GB; MACs executed {:.3f} G of {:.3f} G dense\n",
                        static_cast<double>(run.total.l2_bytes) * 1e-9, static_cast<double>(run.total.dram_bytes) * 1e-9,
                        static_cast<double>(run.total.executed_macs) * 1e-9,
@@ -57,7 +76,8 @@ std::string format_run_report(const MachineConfig& machine, const std::vector<Ru
   }
   if (runs.size() > 1) {
     const RunResult& base = runs.front();
-    out += fmt::format("\n== side by side: cycles, and speedup and energy ratio over '{}'\n", base.label);
+    // Speedup is of time: a line the power cap slows takes longer for the same cycles.
+    out += fmt::format("\n== side by side: cycles, and speedup (time) and energy ratio over '{}'\n", base.label);
     out += fmt::format("{:<24}", "layer");
     for (const RunResult& r : runs) out += fmt::format(" {:>14}", short_name(r.label, 14));
     for (std::size_t i = 1; i < runs.size(); ++i) out += fmt::format(" {:>9} {:>9}", "speedup", "energy");
@@ -68,7 +88,7 @@ std::string format_run_report(const MachineConfig& machine, const std::vector<Ru
       for (std::size_t i = 1; i < runs.size(); ++i) {
         const LayerResult& a = pick(base);
         const LayerResult& b = pick(runs[i]);
-        out += fmt::format(" {:>8.3f}x {:>8.3f}x", b.cycles ? static_cast<double>(a.cycles) / static_cast<double>(b.cycles) : 0.0,
+        out += fmt::format(" {:>8.3f}x {:>8.3f}x", b.time_s > 0 ? a.time_s / b.time_s : 0.0,
                            a.energy_j() > 0 ? b.energy_j() / a.energy_j() : 0.0);
       }
       out += "\n";

@@ -11,7 +11,6 @@ namespace {
 
 // Generous bounds: they catch unit mistakes (nJ or fJ written as pJ) without judging the estimate.
 constexpr Range<double> kPj{0.0, 1e5};
-constexpr Range<double> kWatts{0.0, 1e5};
 
 }  // namespace
 
@@ -45,8 +44,7 @@ EnergyConfig EnergyConfig::from_yaml(Section& s) {
   c.smem_write_pj_per_byte = s.get_double("smem_write_pj_per_byte", kPj);
   c.l2_pj_per_byte = s.get_double("l2_pj_per_byte", kPj);
   c.dram_pj_per_byte = s.get_double("dram_pj_per_byte", kPj);
-  s.opt("static_w_per_sm", c.static_w_per_sm, kWatts);
-  s.opt("static_w_chip", c.static_w_chip, kWatts);
+  s.opt("core_overhead", c.core_overhead, {1.0, 100.0});
   s.finish();
   return c;
 }
@@ -70,8 +68,7 @@ YAML::Node EnergyConfig::to_yaml() const {
   n["smem_write_pj_per_byte"] = yaml_value(smem_write_pj_per_byte);
   n["l2_pj_per_byte"] = yaml_value(l2_pj_per_byte);
   n["dram_pj_per_byte"] = yaml_value(dram_pj_per_byte);
-  n["static_w_per_sm"] = yaml_value(static_w_per_sm);
-  n["static_w_chip"] = yaml_value(static_w_chip);
+  n["core_overhead"] = yaml_value(core_overhead);
   return n;
 }
 
@@ -80,8 +77,7 @@ bool EnergyConfig::operator==(const EnergyConfig& o) const {
          metadata_pj_per_bit == o.metadata_pj_per_bit && register_read_pj_per_32b == o.register_read_pj_per_32b &&
          register_write_pj_per_32b == o.register_write_pj_per_32b && smem_read_pj_per_byte == o.smem_read_pj_per_byte &&
          smem_write_pj_per_byte == o.smem_write_pj_per_byte && l2_pj_per_byte == o.l2_pj_per_byte &&
-         dram_pj_per_byte == o.dram_pj_per_byte && static_w_per_sm == o.static_w_per_sm &&
-         static_w_chip == o.static_w_chip;
+         dram_pj_per_byte == o.dram_pj_per_byte && core_overhead == o.core_overhead;
 }
 
 }  // namespace stcsim

@@ -1,12 +1,13 @@
 // Energy per action (the `energy` section), in picojoules, for a power model to multiply with the
 // event counts the simulation produces: MACs per data type (dense, and executed in sparse mode),
-// operand-selector selections, metadata bits, register-file, shared-memory, L2 and DRAM traffic, and
-// optional static power. The shipped values are estimates scaled from 45 nm figures; every number in
-// configs/energy/*.yaml carries its source.
+// operand-selector selections, metadata bits, register-file, shared-memory, L2 and DRAM traffic. The
+// shipped values are estimates scaled from 45 nm figures; every number in configs/energy/*.yaml
+// carries its source. Static power is a property of the part, not of the node: arch.static_power_w.
 //
-// Left out: clock tree and control energy per instruction, interconnect (NoC) energy separate from
-// L2 access, data-dependent switching (zeros are charged like any value), and voltage/frequency
-// scaling with the clock.
+// Clock tree, control and issue energy are one fitted factor on the core energies (core_overhead),
+// not modelled per instruction. Left out: interconnect (NoC) energy separate from L2 access and
+// data-dependent switching (zeros are charged like any value). The energies are at
+// arch.clock_mhz; a line the power cap slows scales them (report/power.h).
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -43,8 +44,11 @@ struct EnergyConfig {
   double smem_write_pj_per_byte = 0;     // shared memory write, pJ per byte; required
   double l2_pj_per_byte = 0;             // L2 access (read or write), pJ per byte; required
   double dram_pj_per_byte = 0;           // DRAM access (read or write), pJ per byte; required
-  double static_w_per_sm = 0;            // leakage and static power per SM, W; default 0 (not modelled)
-  double static_w_chip = 0;              // static power outside the SMs (L2, memory PHY, ...), W; default 0
+  // Factor on the sum of the core (SM and L2) energies above for what per-access figures leave out:
+  // instruction fetch and issue, operand collection, clock tree and control. Reported as its own
+  // component (EnergyBreakdown::overhead). A fitted figure (configs/energy/*.yaml say on what);
+  // 1..100, default 1 (none).
+  double core_overhead = 1.0;
 
   std::optional<MacEnergy> mac(DType t) const;
 

@@ -77,6 +77,16 @@ GpuConfig GpuConfig::from_yaml(Section& s) {
   c.sms = get_int32(s, "sms", 1, 100000);
   c.clock_mhz = get_int32(s, "clock_mhz", 1, 100000);
   s.opt("power_cap_w", c.power_cap_w, {0.0, 1e6});
+  s.opt("base_clock_mhz", c.base_clock_mhz, {0, 100000});
+  if (c.power_cap_w > 0 && c.base_clock_mhz == 0) {
+    s.fail_key("base_clock_mhz", fmt::format("required with power_cap_w = {} W: the lowest clock the cap may set",
+                                             c.power_cap_w));
+  }
+  s.opt("static_power_w", c.static_power_w, {0.0, 1e5});
+  if (c.power_cap_w > 0 && c.static_power_w >= c.power_cap_w) {
+    s.fail_key("static_power_w",
+               fmt::format("must be below power_cap_w = {} W (got {})", c.power_cap_w, c.static_power_w));
+  }
   Section sm = s.child("sm");
   c.sm = SmConfig::from_yaml(sm);
   Section tc = s.child("tensor_core");
@@ -95,6 +105,8 @@ YAML::Node GpuConfig::to_yaml() const {
   n["sms"] = yaml_value(sms);
   n["clock_mhz"] = yaml_value(clock_mhz);
   n["power_cap_w"] = yaml_value(power_cap_w);
+  n["base_clock_mhz"] = yaml_value(base_clock_mhz);
+  n["static_power_w"] = yaml_value(static_power_w);
   n["sm"] = sm.to_yaml();
   n["tensor_core"] = tensor_core.to_yaml();
   n["l2"] = l2.to_yaml();
@@ -103,7 +115,8 @@ YAML::Node GpuConfig::to_yaml() const {
 }
 
 bool GpuConfig::operator==(const GpuConfig& o) const {
-  return name == o.name && sms == o.sms && clock_mhz == o.clock_mhz && power_cap_w == o.power_cap_w && sm == o.sm &&
+  return name == o.name && sms == o.sms && clock_mhz == o.clock_mhz && power_cap_w == o.power_cap_w &&
+         base_clock_mhz == o.base_clock_mhz && static_power_w == o.static_power_w && sm == o.sm &&
          tensor_core == o.tensor_core && l2 == o.l2 && dram == o.dram;
 }
 

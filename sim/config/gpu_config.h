@@ -3,8 +3,8 @@
 // Peak rates are computed from these fields, never stored, so a config cannot contradict itself.
 //
 // Left out: CUDA cores and SFUs (the GEMM main loop is tensor-core bound), the instruction cache and
-// fetch, L1, TMA internals, NVLink, clusters and distributed shared memory, clock/power behaviour
-// beyond a fixed sustained clock and an optional cap recorded for the model to use.
+// fetch, L1, TMA internals, NVLink, clusters and distributed shared memory; of clock and power, all but
+// a configured clock, a power cap that lowers it per line, its floor and a constant static power.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -44,7 +44,16 @@ struct GpuConfig {
   std::string name;              // label for reports, e.g. "H100-SXM5"; required
   int sms = 0;                   // streaming multiprocessors; required, 1..100000
   int clock_mhz = 0;             // sustained tensor-core clock, MHz: every cycle count runs at it; required, 1..100000
-  double power_cap_w = 0;        // board power limit, W, for a power model to hold the clock under; 0 = none; >= 0
+  // Power (report/power.h): the board power limit, W; a line whose power at clock_mhz exceeds it runs
+  // at a lower sustained clock, down to base_clock_mhz. 0 = no cap; >= 0.
+  double power_cap_w = 0;
+  // The clock floor under the cap (the datasheet base clock), MHz; 0 = none; required with a cap. A
+  // clock_mhz set below it (a study at a fixed lower clock) is its own floor: the cap cannot lower it.
+  int base_clock_mhz = 0;
+  // Static power of the board, W: drawn whatever the activity (leakage, memory refresh and PHY, the
+  // clock tree and what the event energies leave out); static energy = static_power_w x time.
+  // >= 0; below power_cap_w where a cap is set.
+  double static_power_w = 0;
   SmConfig sm;                   // arch.sm; required
   TensorCoreConfig tensor_core;  // arch.tensor_core; required
   L2Config l2;                   // arch.l2; required

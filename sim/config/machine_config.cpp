@@ -17,8 +17,59 @@ namespace {
 struct Sections {
   std::optional<GpuConfig> arch;
   std::optional<KernelConfig> kernel;
+  std::vector<KernelConfig> candidates;
   std::optional<EnergyConfig> energy;
 };
+
+// `from`'s keys onto `into`, mappings merged key by key, anything else replaced whole.
+void merge_into(YAML::Node into, const YAML::Node& from) {
+  for (const auto& kv : from) {
+    const std::string key = kv.first.as<std::string>();
+    YAML::Node cur = into[key];
+    if (cur && cur.IsMap() && kv.second.IsMap()) {
+      merge_into(cur, kv.second);
+    } else {
+      into[key] = YAML::Clone(kv.second);
+    }
+  }
+}
+
+// The kernel section: the kernel itself, and each of `candidates` merged onto it (kernel_config.h).
+void read_kernels(const YamlDoc& doc, Section& root, Sections& out) {
+  Section k = root.child("kernel");
+  const YAML::Node node = doc.root()["kernel"];
+  if (!node.IsMap()) k.fail("must be a mapping");
+  YAML::Node base = YAML::Clone(node);
+  base.remove("candidates");
+  Section b(doc, base, "kernel");
+  out.kernel = KernelConfig::from_yaml(b);
+  if (!k.has("candidates")) return;
+  const YAML::Node list = node["candidates"];
+  if (!list.IsSequence()) {
+    throw ConfigError(doc.where("kernel.candidates"), "kernel.candidates",
+                      "must be a list of kernels, each the keys that differ from kernel's");
+  }
+  std::vector<std::string> names{out.kernel->name};
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string path = fmt::format("kernel.candidates[{}]", i);
+    if (!list[i].IsMap()) throw ConfigError(doc.where("kernel.candidates"), path, "must be a mapping of kernel keys");
+    if (!list[i]["name"]) {
+      throw ConfigError(doc.where("kernel.candidates"), path + ".name", "missing: each candidate needs its own name");
+    }
+    YAML::Node merged = YAML::Clone(base);
+    merge_into(merged, list[i]);
+    Section c(doc, merged, path);
+    KernelConfig kc = KernelConfig::from_yaml(c);
+    for (const std::string& n : names) {
+      if (n == kc.name) {
+        throw ConfigError(doc.where("kernel.candidates"), path + ".name",
+                          fmt::format("'{}' is taken by another kernel of this machine", kc.name));
+      }
+    }
+    names.push_back(kc.name);
+    out.candidates.push_back(std::move(kc));
+  }
+}
 
 // Reads the sections present (all three required when `whole`), rejecting other top-level keys.
 Sections read_sections(const YamlDoc& doc, bool whole) {
@@ -27,13 +78,12 @@ Sections read_sections(const YamlDoc& doc, bool whole) {
   if (whole) {
     Section a = root.child("arch");
     out.arch = GpuConfig::from_yaml(a);
-    Section k = root.child("kernel");
-    out.kernel = KernelConfig::from_yaml(k);
+    read_kernels(doc, root, out);
     Section e = root.child("energy");
     out.energy = EnergyConfig::from_yaml(e);
   } else {
     if (auto a = root.opt_child("arch")) out.arch = GpuConfig::from_yaml(*a);
-    if (auto k = root.opt_child("kernel")) out.kernel = KernelConfig::from_yaml(*k);
+    if (root.has("kernel")) read_kernels(doc, root, out);
     if (auto e = root.opt_child("energy")) out.energy = EnergyConfig::from_yaml(*e);
     if (!out.arch && !out.kernel && !out.energy) root.fail("holds none of the sections arch, kernel, energy");
   }
@@ -45,15 +95,15 @@ Sections read_sections(const YamlDoc& doc, bool whole) {
   throw ConfigError(doc.where(key_path), key_path, reason);
 }
 
-// Checks that need the GPU and the kernel.
-void check_arch_kernel(const GpuConfig& a, const KernelConfig& k, const YamlDoc& doc) {
+// Checks that need the GPU and the kernel (`at`: the kernel's key path, for errors).
+void check_arch_kernel(const GpuConfig& a, const KernelConfig& k, const YamlDoc& doc, const std::string& at = "kernel") {
   std::vector<MmaFamily> needed{dense_family(k.instruction)};
   if (family_is_sparse(k.instruction)) needed.push_back(k.instruction);
   for (MmaFamily f : needed) {
     if (!a.tensor_core.instruction(f)) {
       std::vector<std::string> has;
       for (const auto& kv : a.tensor_core.instructions) has.emplace_back(family_key(kv.first));
-      fail_at(doc, "kernel.instruction",
+      fail_at(doc, at + ".instruction",
               fmt::format("{} needs arch.tensor_core.instructions.{}, which {} lacks (it has {})",
                           family_name(k.instruction), family_key(f), a.name, join(has, ", ")));
     }
@@ -62,27 +112,26 @@ void check_arch_kernel(const GpuConfig& a, const KernelConfig& k, const YamlDoc&
   // A warpgroup instruction runs on four tensor cores at once (one per sub-core): the SM must have
   // whole groups of four.
   if (family_is_warpgroup(k.instruction) && a.sm.tensor_cores % 4 != 0) {
-    fail_at(doc, "kernel.instruction",
+    fail_at(doc, at + ".instruction",
             fmt::format("{} runs on 4 tensor cores at once; arch.sm.tensor_cores = {} is not a multiple of 4",
                         family_name(k.instruction), a.sm.tensor_cores));
   }
 
   const std::int64_t smem = k.smem_bytes_per_cta();
   if (smem > a.sm.shared_memory.bytes_per_cta) {
-    fail_at(
-        doc, "kernel.stages",
+    fail_at(doc, at + ".stages",
         fmt::format("shared memory per CTA = stages x (cta_tile.m x k + k x n) x 2 B = {} x ({} x {} + {} x {}) x 2 "
                     "= {} B exceeds arch.sm.shared_memory.bytes_per_cta = {} B",
                     k.stages, k.cta_tile.m, k.cta_tile.k, k.cta_tile.k, k.cta_tile.n, smem,
                     a.sm.shared_memory.bytes_per_cta));
   }
   if (k.threads_per_cta() > a.sm.max_threads_per_cta) {
-    fail_at(doc, "kernel.warps_per_cta",
+    fail_at(doc, at + ".warps_per_cta",
             fmt::format("{} warps = {} threads exceed arch.sm.max_threads_per_cta = {}", k.warps_per_cta,
                         k.threads_per_cta(), a.sm.max_threads_per_cta));
   }
   if (k.accumulator_bytes_per_cta() > a.sm.register_file.bytes) {
-    fail_at(doc, "kernel.cta_tile",
+    fail_at(doc, at + ".cta_tile",
             fmt::format("the {} x {} fp32 accumulators ({} B) exceed arch.sm.register_file.bytes = {} B", k.cta_tile.m,
                         k.cta_tile.n, k.accumulator_bytes_per_cta(), a.sm.register_file.bytes));
   }
@@ -111,6 +160,10 @@ void emit(YAML::Emitter& out, const YAML::Node& n) {
       emit(out, kv.second);
     }
     out << YAML::EndMap;
+  } else if (n.IsSequence()) {
+    out << YAML::BeginSeq;
+    for (const auto& item : n) emit(out, item);
+    out << YAML::EndSeq;
   } else if (n.IsScalar()) {
     if (n.Scalar().find(':') != std::string::npos) out << YAML::DoubleQuoted;
     out << n.Scalar();
@@ -129,8 +182,23 @@ std::string bytes_text(std::int64_t b) {
 MachineConfig MachineConfig::from_yaml(const YamlDoc& doc) {
   Sections s = read_sections(doc, true);
   check_arch_kernel(*s.arch, *s.kernel, doc);
+  for (std::size_t i = 0; i < s.candidates.size(); ++i) {
+    check_arch_kernel(*s.arch, s.candidates[i], doc, fmt::format("kernel.candidates[{}]", i));
+  }
   check_arch_energy(*s.arch, *s.energy, doc);
-  return MachineConfig{*s.arch, *s.kernel, *s.energy};
+  return MachineConfig{*s.arch, *s.kernel, s.candidates, *s.energy};
+}
+
+std::vector<MachineConfig> MachineConfig::kernel_variants() const {
+  std::vector<MachineConfig> out;
+  MachineConfig one = *this;
+  one.kernel_candidates.clear();
+  out.push_back(one);
+  for (const KernelConfig& k : kernel_candidates) {
+    one.kernel = k;
+    out.push_back(one);
+  }
+  return out;
 }
 
 MachineConfig load_machine_config(const std::string& path, const std::vector<std::string>& sets) {
@@ -142,7 +210,12 @@ MachineConfig load_machine_config(const std::string& path, const std::vector<std
 std::vector<std::string> validate_config_file(const std::string& path) {
   const YamlDoc doc = YamlDoc::load(path);
   Sections s = read_sections(doc, false);
-  if (s.arch && s.kernel) check_arch_kernel(*s.arch, *s.kernel, doc);
+  if (s.arch && s.kernel) {
+    check_arch_kernel(*s.arch, *s.kernel, doc);
+    for (std::size_t i = 0; i < s.candidates.size(); ++i) {
+      check_arch_kernel(*s.arch, s.candidates[i], doc, fmt::format("kernel.candidates[{}]", i));
+    }
+  }
   if (s.arch && s.energy) check_arch_energy(*s.arch, *s.energy, doc);
   std::vector<std::string> held;
   if (s.arch) held.emplace_back("arch");
@@ -182,6 +255,17 @@ std::string describe(const MachineConfig& c) {
       k.warp_tile.k, k.stages, k.warps_per_cta, bytes_text(k.smem_bytes_per_cta()), global_load_name(k.global_loads));
   if (k.split_k > 1) out += fmt::format(", split-k {}", k.split_k);
   out += fmt::format(", {} tiles\n", tile_order_name(k.tile_scheduler));
+  if (!c.kernel_candidates.empty()) {
+    std::vector<std::string> names;
+    for (const KernelConfig& kc : c.kernel_candidates) {
+      names.push_back(fmt::format("{} ({} {}x{}x{}, {} stages{}{})", kc.name, family_name(kc.instruction), kc.cta_tile.m,
+                                  kc.cta_tile.n, kc.cta_tile.k, kc.stages,
+                                  kc.swizzle > 1 ? fmt::format(", swizzle {}", kc.swizzle) : "",
+                                  kc.split_k > 1 ? fmt::format(", split-k {}", kc.split_k) : ""));
+    }
+    out += fmt::format("          and {} more candidates, the fastest simulated running each line: {}\n",
+                       names.size(), join(names, "; "));
+  }
   out += fmt::format("energy    {}\n", c.energy.name);
   return out;
 }
@@ -190,6 +274,11 @@ std::string to_yaml(const MachineConfig& c) {
   YAML::Node root = yaml_map();
   root["arch"] = c.arch.to_yaml();
   root["kernel"] = c.kernel.to_yaml();
+  if (!c.kernel_candidates.empty()) {
+    YAML::Node list(YAML::NodeType::Sequence);
+    for (const KernelConfig& k : c.kernel_candidates) list.push_back(k.to_yaml());
+    root["kernel"]["candidates"] = list;
+  }
   root["energy"] = c.energy.to_yaml();
   YAML::Emitter out;
   out << YAML::Comment("Resolved stcsim machine: every key, defaults and derived values included.") << YAML::Newline;

@@ -19,11 +19,22 @@ namespace stcsim {
 struct MachineConfig {
   GpuConfig arch;
   KernelConfig kernel;
+  // More kernels a tuned library could pick from (`kernel.candidates`: a list of mappings, each
+  // merged key by key onto `kernel`, each with its own name). Every GEMM line runs the candidate
+  // (with `kernel` itself first) that the simulator times fastest on it (gpu/simulation.h). Empty:
+  // `kernel` alone.
+  std::vector<KernelConfig> kernel_candidates;
   EnergyConfig energy;
+
+  // The machine once per kernel it can run: `kernel` first, then each candidate as `kernel` (their
+  // kernel_candidates empty).
+  std::vector<MachineConfig> kernel_variants() const;
 
   // Reads all three sections (each required; no other top-level key) and checks them together.
   static MachineConfig from_yaml(const YamlDoc& doc);
-  bool operator==(const MachineConfig& o) const { return arch == o.arch && kernel == o.kernel && energy == o.energy; }
+  bool operator==(const MachineConfig& o) const {
+    return arch == o.arch && kernel == o.kernel && kernel_candidates == o.kernel_candidates && energy == o.energy;
+  }
   bool operator!=(const MachineConfig& o) const { return !(*this == o); }
 };
 

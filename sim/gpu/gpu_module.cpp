@@ -1,5 +1,7 @@
 #include "gpu/gpu_module.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <string>
 
@@ -8,27 +10,36 @@
 
 namespace stcsim {
 
-GpuModule::GpuModule(const sc_core::sc_module_name& name, const MachineConfig& machine, bool exact)
+GpuModule::GpuModule(const sc_core::sc_module_name& name, const MachineConfig& machine, bool exact, int slots)
     : sc_core::sc_module(name), machine_(machine), memory_(std::make_unique<MemorySystem>(machine.arch)), exact_(exact) {
-  ctas_per_sm_ = TileScheduler::ctas_per_sm(machine);
+  slots_ = slots > 0 ? slots : TileScheduler::ctas_per_sm(machine);
   for (int sm = 0; sm < machine.arch.sms; ++sm) {
-    sms_.push_back(std::make_unique<SmModule>(("sm" + std::to_string(sm)).c_str(), machine, sm, ctas_per_sm_,
+    sms_.push_back(std::make_unique<SmModule>(("sm" + std::to_string(sm)).c_str(), machine, sm, slots_,
                                               static_cast<SmHost&>(*this)));
   }
   SC_THREAD(controller);
 }
 
 void GpuModule::add_launch(const LaunchPlan& plan, const KBlockCoster& coster, bool fresh_memory) {
-  queued_.push_back({&plan, &coster, fresh_memory});
+  queued_.push_back({&plan, &coster, fresh_memory, {}, 0});
 }
 
-void GpuModule::add_launch_choice(const LaunchPlan& plan, const KBlockCoster& coster, const LaunchPlan& alt_plan,
-                                  const KBlockCoster& alt_coster, std::size_t probe, std::size_t alt_probe,
-                                  bool fresh_memory) {
-  if (probe >= queued_.size() || alt_probe >= queued_.size()) {
-    throw Error("gpu: a launch choice names a probe launch that is not queued before it");
+void GpuModule::add_probe(const LaunchPlan& plan, const KBlockCoster& coster, int waves) {
+  queued_.push_back({&plan, &coster, true, {}, waves <= 0 ? 0 : std::max(2, waves)});
+}
+
+std::optional<std::size_t> GpuModule::next_cta(int sm) {
+  const std::optional<std::size_t> c = scheduler_->next(sm);
+  if (c && scheduler_->remaining() == 0) last_handout_ = sim_cycle_now();
+  return c;
+}
+
+void GpuModule::add_launch_choice(const std::vector<Option>& options, bool fresh_memory) {
+  if (options.empty()) throw Error("gpu: a launch choice needs at least one option");
+  for (const Option& o : options) {
+    if (o.probe >= queued_.size()) throw Error("gpu: a launch choice names a probe launch that is not queued before it");
   }
-  queued_.push_back({&plan, &coster, fresh_memory, &alt_plan, &alt_coster, probe, alt_probe});
+  queued_.push_back({options[0].plan, options[0].coster, fresh_memory, options, 0});
 }
 
 void GpuModule::add_to_waveform(sc_core::sc_trace_file* tf) const {
@@ -73,10 +84,22 @@ void GpuModule::controller() {
   std::int64_t run = 0;
   for (std::size_t i = 0; i < queued_.size(); ++i) {
     Queued q = queued_[i];
-    const bool alternative = q.alt_plan != nullptr && results_.at(q.alt_probe).cycles < results_.at(q.probe).cycles;
-    if (alternative) {
-      q.plan = q.alt_plan;
-      q.coster = q.alt_coster;
+    std::size_t choice = 0;
+    for (std::size_t o = 1; o < q.options.size(); ++o) {
+      if (results_.at(q.options[o].probe).estimated_cycles < results_.at(q.options[choice].probe).estimated_cycles) {
+        choice = o;
+      }
+    }
+    if (!q.options.empty()) {
+      q.plan = q.options[choice].plan;
+      q.coster = q.options[choice].coster;
+    }
+    const int slots = TileScheduler::ctas_per_sm(q.coster->machine());
+    if (slots > slots_) {
+      launch_.index = static_cast<std::int64_t>(i);
+      fail(std::make_exception_ptr(Error(fmt::format(
+          "gpu: launch {} fits {} CTAs per SM; the SMs were built with {} slots", i, slots, slots_))));
+      return;
     }
     if (q.fresh_memory && i > 0) {
       snapshot_memory();
@@ -91,20 +114,33 @@ void GpuModule::controller() {
     launch_ = Launch{q.plan, q.coster, static_cast<std::int64_t>(i), static_cast<std::int64_t>(i - first_on_memory),
                      &work_activity_, exact_, run};
     launch_sm_ = SmStats{};
-    scheduler_ = std::make_unique<TileScheduler>(*q.plan, machine_.arch.sms, ctas_per_sm_);
+    // A probe of a launch whose CTAs all do the same work runs its first waves only.
+    const SchedulerStats whole = launch_stats(*q.plan, machine_.arch.sms, slots);
+    std::size_t limit = 0;
+    if (q.probe_waves > 0 && whole.imbalance <= 1.0 &&
+        whole.waves > static_cast<std::uint64_t>(q.probe_waves)) {
+      limit = static_cast<std::size_t>(whole.slots) * static_cast<std::size_t>(q.probe_waves);
+    }
+    scheduler_ = std::make_unique<TileScheduler>(*q.plan, machine_.arch.sms, slots, limit);
     const MemoryStats before = memory_->stats();
     const std::int64_t start = sim_cycle_now();
     launch_end_ = start;
+    last_handout_ = start;
     launch_number_ = static_cast<int>(i);
-    active_ = machine_.arch.sms * ctas_per_sm_;
-    for (auto& sm : sms_) sm->start_launch();
+    active_ = machine_.arch.sms * slots;
+    for (auto& sm : sms_) sm->start_launch(slots);
     sc_core::wait(done_);
     // The launch ends with its last C store; the next one starts then.
     sim_wait_until(launch_end_);
 
     LaunchStats st;
-    st.alternative = alternative;
+    st.choice = choice;
     st.cycles = static_cast<std::uint64_t>(launch_end_ - start);
+    st.truncated = limit > 0;
+    // The waves run, then each further one at the pace of the last (from its last hand-out to the end).
+    const std::uint64_t pace = static_cast<std::uint64_t>(launch_end_ - std::max(start, last_handout_));
+    st.estimated_cycles =
+        st.truncated ? st.cycles + (whole.waves - static_cast<std::uint64_t>(q.probe_waves)) * pace : st.cycles;
     st.sm = launch_sm_;
     st.memory = stats_sub(memory_->stats(), before);
     st.scheduler = scheduler_->stats();

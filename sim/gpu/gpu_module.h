@@ -35,24 +35,39 @@ struct LaunchStats {
   std::uint64_t s_bytes = 0;
   std::uint64_t d_bytes = 0;
   std::uint64_t c_bytes = 0;
-  bool alternative = false;   // add_launch_choice ran its alternative plan
+  std::size_t choice = 0;     // add_launch_choice: the option it ran (0 for a plain launch)
+  // A probe of a few waves (add_probe): the cycles the whole launch would take, the waves run plus
+  // each further wave at the pace of the last one run (its end minus the moment its last CTA was
+  // handed out, which is when the wave before it began to drain); `cycles` for a launch run whole.
+  std::uint64_t estimated_cycles = 0;
+  bool truncated = false;     // a probe that ran only its first waves
 };
 
 class GpuModule : public sc_core::sc_module, private SmHost {
  public:
   SC_HAS_PROCESS(GpuModule);
-  // `exact`: SMs price every k-block anew, one MMA at a time (SmHost::Launch::exact).
-  GpuModule(const sc_core::sc_module_name& name, const MachineConfig& machine, bool exact = false);
+  // `exact`: SMs price every k-block anew, one MMA at a time (SmHost::Launch::exact). `slots`: CTA
+  // slots per SM, the most any queued launch's kernel fits (0: as many as `machine`'s kernel fits).
+  // Each launch then uses as many as its own kernel (its coster's machine) fits.
+  GpuModule(const sc_core::sc_module_name& name, const MachineConfig& machine, bool exact = false, int slots = 0);
 
   // Queue a launch before sc_start(); the plan and coster must outlive the simulation. With
   // `fresh_memory` the launch starts on a new memory system (its stats restart too).
   void add_launch(const LaunchPlan& plan, const KBlockCoster& coster, bool fresh_memory = false);
-  // A launch that runs `alt_plan` instead of `plan` when launch `alt_probe` took fewer cycles than
-  // launch `probe`, both queued before it (the dense fallback: each probe a timing of one of the two
-  // kernels on the line alone). Throws Error when a probe is not queued yet.
-  void add_launch_choice(const LaunchPlan& plan, const KBlockCoster& coster, const LaunchPlan& alt_plan,
-                         const KBlockCoster& alt_coster, std::size_t probe, std::size_t alt_probe,
-                         bool fresh_memory = false);
+  // A launch that times `plan` for a launch choice, on a fresh memory system: when every CTA of the
+  // plan has equal work, only its first `waves` waves of CTAs (0: all; at least 2 when truncated) run,
+  // and the whole launch's cycles are estimated from them (LaunchStats::estimated_cycles).
+  void add_probe(const LaunchPlan& plan, const KBlockCoster& coster, int waves);
+  // One way to run a launch: a plan, the coster of its kernel, and the launch that timed it.
+  struct Option {
+    const LaunchPlan* plan = nullptr;
+    const KBlockCoster* coster = nullptr;
+    std::size_t probe = 0;
+  };
+  // A launch that runs whichever option's probe launch (queued before it) took the fewest cycles, the
+  // first of them on a tie: kernel selection and the dense fallback, each probe a timing of one
+  // kernel on the line alone. Throws Error when `options` is empty or a probe is not queued yet.
+  void add_launch_choice(const std::vector<Option>& options, bool fresh_memory = false);
   std::size_t queued() const { return queued_.size(); }
   // Waveform of the main signals: each SM's resident CTAs and k-block loads, the launch number, and
   // the DRAM and L2 backlogs (cycles of queued transfer). Call before sc_start().
@@ -81,16 +96,15 @@ class GpuModule : public sc_core::sc_module, private SmHost {
     const LaunchPlan* plan;
     const KBlockCoster* coster;
     bool fresh_memory;
-    const LaunchPlan* alt_plan = nullptr;
-    const KBlockCoster* alt_coster = nullptr;
-    std::size_t probe = 0, alt_probe = 0;
+    std::vector<Option> options;  // a choice: empty for a plain launch
+    int probe_waves = 0;          // a probe: waves to run (0: all)
   };
 
   void controller();
   void snapshot_memory();
   // SmHost
   const Launch& launch() const override { return launch_; }
-  std::optional<std::size_t> next_cta(int sm) override { return scheduler_->next(sm); }
+  std::optional<std::size_t> next_cta(int sm) override;
   std::int64_t load(std::int64_t now, int sm, const std::vector<TileRequest>& tiles) override;
   std::int64_t store(std::int64_t now, int sm, const L2TileKey& key, std::int64_t bytes) override;
   void slot_finished() override;
@@ -100,7 +114,7 @@ class GpuModule : public sc_core::sc_module, private SmHost {
   const MachineConfig& machine_;
   std::unique_ptr<MemorySystem> memory_;
   bool exact_ = false;
-  int ctas_per_sm_ = 1;
+  int slots_ = 1;  // CTA slots built per SM
   std::vector<std::unique_ptr<SmModule>> sms_;
   std::vector<Queued> queued_;
   std::vector<LaunchStats> results_;
@@ -110,6 +124,7 @@ class GpuModule : public sc_core::sc_module, private SmHost {
   SmStats launch_sm_;  // the current launch's SM counters, summed over SMs
   std::unique_ptr<TileScheduler> scheduler_;
   int active_ = 0;
+  std::int64_t last_handout_ = 0;  // when the scheduler handed out its last CTA of this launch
   std::int64_t launch_end_ = 0;
   int launch_number_ = -1;             // traced
   std::int64_t dram_backlog_ = 0;      // traced: cycles of DRAM transfer queued after the last request

@@ -2,15 +2,19 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <memory>
 
 #include "common/error.h"
+#include "common/strings.h"
 #include "gpu/gpu_module.h"
 #include "gpu/sanitizer_stack.h"
 #include "report/energy.h"
+#include "report/power.h"
 #include "scheduler/launch_plan.h"
+#include "scheduler/tile_scheduler.h"
 #include "sm/kblock_cost.h"
 
 namespace stcsim {
@@ -19,25 +23,33 @@ namespace {
 
 bool g_elaborated = false;
 
+// Waves of CTAs a probe of an equal-work launch runs before its whole time is estimated from them.
+constexpr int kProbeWaves = 4;
+
+// One way to run a line: a kernel (one of the machine's variants), the path it takes there, and
+// its plan and coster.
+struct LineOption {
+  const MachineConfig* machine = nullptr;
+  std::shared_ptr<const GemmMapping> mapping;
+  std::shared_ptr<const LaunchPlan> plan;
+  std::shared_ptr<const KBlockCoster> coster;
+  bool dense = false;      // the dense kernel of a sparse line (kernel.dense_fallback)
+  std::size_t probe = 0;   // the launch that times it alone (lines with more than one option)
+};
+
 // Everything one trace line needs alive while SystemC runs.
 struct LinePlan {
   const GemmOp* op = nullptr;
   std::size_t line = 0;
-  GemmMapping mapping;
-  std::shared_ptr<const LaunchPlan> plan;  // shared by equal lines (line_key)
-  std::shared_ptr<const KBlockCoster> coster;
-  // The dense fallback (kernel.dense_fallback, a sparse path): the dense kernel of the same GEMM,
-  // and the probe pair that times the two kernels on the line alone.
-  std::shared_ptr<const GemmMapping> dense_mapping;
-  std::shared_ptr<const LaunchPlan> dense_plan;
-  std::shared_ptr<const KBlockCoster> dense_coster;
-  std::size_t probe = 0;
+  GemmMapping mapping;              // under the machine's own kernel (the first variant)
+  std::vector<LineOption> options;  // shared by equal lines (line_key); more than one: a choice
 };
 
-// Two launches, each alone on a fresh memory system: the sparse kernel, then the dense one.
+// Probe launches, each alone on a fresh memory system: one per option of a line with a choice.
 struct Probe {
   const LinePlan* line = nullptr;  // the first line timed by it (for errors)
   std::size_t run = 0;
+  std::size_t option = 0;
 };
 
 std::string where(const Trace& t, std::size_t i) {
@@ -51,36 +63,55 @@ std::string line_key(const GemmOp& g, const GemmMapping& map, std::size_t line) 
                      g.count, plan_needs_operand(g, map) ? fmt::format("{}:{}", g.layer, line) : "");
 }
 
-LinePlan plan_line(const MachineConfig& machine, const Trace& t, std::size_t i, std::uint64_t seed,
+LineOption plan_option(const GemmOp& op, const MachineConfig& machine, const SparseOperand* operand, bool dense) {
+  LineOption o;
+  o.machine = &machine;
+  o.dense = dense;
+  o.mapping = std::make_shared<const GemmMapping>(map_gemm(op, machine));
+  o.plan = std::make_shared<const LaunchPlan>(plan_launch(op, *o.mapping, machine, operand));
+  o.coster = std::make_shared<const KBlockCoster>(machine, op.dtype, *o.mapping);
+  return o;
+}
+
+// The line's options: its path under each kernel variant that can run it (a variant that cannot is
+// left out, as a library skips a kernel that does not apply; the first one's error when none can),
+// and with the dense fallback, the dense kernel of the same GEMM under each.
+LinePlan plan_line(const std::vector<MachineConfig>& variants, const Trace& t, std::size_t i, std::uint64_t seed,
                    std::map<std::string, LinePlan>& planned) {
   LinePlan lp;
   lp.op = &t.ops[i];
   lp.line = i < t.lines.size() ? t.lines[i] : i + 1;
   try {
-    lp.mapping = map_gemm(*lp.op, machine);
+    lp.mapping = map_gemm(*lp.op, variants.front());
     const std::string key = line_key(*lp.op, lp.mapping, lp.line);
     if (const auto it = planned.find(key); it != planned.end()) {
-      const LinePlan& same = it->second;
-      lp.plan = same.plan;
-      lp.coster = same.coster;
-      lp.dense_mapping = same.dense_mapping;
-      lp.dense_plan = same.dense_plan;
-      lp.dense_coster = same.dense_coster;
+      lp.options = it->second.options;
       return lp;
     }
     std::unique_ptr<SparseOperand> operand;
     if (plan_needs_operand(*lp.op, lp.mapping)) {
       operand = std::make_unique<SparseOperand>(build_operand(*lp.op, seed, lp.line));
     }
-    lp.plan = std::make_shared<const LaunchPlan>(plan_launch(*lp.op, lp.mapping, machine, operand.get()));
-    lp.coster = std::make_shared<const KBlockCoster>(machine, lp.op->dtype, lp.mapping);
-    if (machine.kernel.dense_fallback && lp.op->sparse != Operand::none && lp.mapping.path != MathPath::dense &&
-        lp.mapping.path != MathPath::dense_on_zeros) {
-      GemmOp dense = *lp.op;
-      dense.pattern = "dense";
-      lp.dense_mapping = std::make_shared<const GemmMapping>(map_gemm(dense, machine));
-      lp.dense_plan = std::make_shared<const LaunchPlan>(plan_launch(dense, *lp.dense_mapping, machine));
-      lp.dense_coster = std::make_shared<const KBlockCoster>(machine, dense.dtype, *lp.dense_mapping);
+    const bool fallback = variants.front().kernel.dense_fallback && lp.op->sparse != Operand::none &&
+                          lp.mapping.path != MathPath::dense && lp.mapping.path != MathPath::dense_on_zeros;
+    GemmOp dense = *lp.op;
+    dense.pattern = "dense";
+    std::exception_ptr first_error;
+    for (const MachineConfig& v : variants) {
+      try {
+        lp.options.push_back(plan_option(*lp.op, v, operand.get(), false));
+      } catch (const UnsupportedError&) {
+        if (!first_error) first_error = std::current_exception();
+      }
+    }
+    if (lp.options.empty()) std::rethrow_exception(first_error);
+    if (fallback) {
+      for (const MachineConfig& v : variants) {
+        try {
+          lp.options.push_back(plan_option(dense, v, nullptr, true));
+        } catch (const UnsupportedError&) {
+        }
+      }
     }
     planned.emplace(key, lp);
   } catch (const Error& e) {
@@ -89,30 +120,56 @@ LinePlan plan_line(const MachineConfig& machine, const Trace& t, std::size_t i, 
   return lp;
 }
 
+// Rates from the row's cycles and its time, which the caller sets: the sustained clock's (report/power.h),
+// or for a total the sum of its lines'.
 void fill_rates(LayerResult& r, const MachineConfig& machine, std::uint64_t tc_busy_cycles, int cooperating) {
-  r.time_s = static_cast<double>(r.cycles) / (machine.arch.clock_mhz * 1e6);
   r.tflops = r.time_s > 0 ? 2.0 * static_cast<double>(r.dense_macs) / r.time_s * 1e-12 : 0.0;
   const double tc_cycles = static_cast<double>(machine.arch.tensor_cores()) * static_cast<double>(r.cycles);
   r.tc_utilization = tc_cycles > 0 ? static_cast<double>(tc_busy_cycles) * cooperating / tc_cycles : 0.0;
 }
 
-// The probes' launch indices of a line with a fallback.
-std::size_t sparse_probe(const LinePlan& lp) { return 2 * lp.probe; }
-std::size_t dense_probe(const LinePlan& lp) { return 2 * lp.probe + 1; }
+// The path note of a line, and for a line with a choice, what was timed: the dense fallback (the
+// fastest sparse option against the fastest dense one) and the kernels of the chosen path.
+std::string choice_note(const LinePlan& lp, std::size_t choice, const std::vector<LaunchStats>& launches) {
+  const LineOption& chosen = lp.options.at(choice);
+  std::string note = chosen.mapping->note;
+  if (lp.options.size() < 2) return note;
+  const auto best = [&](bool dense) {
+    std::uint64_t c = 0;
+    for (const LineOption& o : lp.options) {
+      if (o.dense == dense && (c == 0 || launches.at(o.probe).estimated_cycles < c)) c = launches.at(o.probe).estimated_cycles;
+    }
+    return c;
+  };
+  if (chosen.dense) {
+    note += fmt::format(" (dense fallback: the {} kernel took {} cycles alone, the dense one {})",
+                        math_path_name(lp.options.front().mapping->path), best(false), best(true));
+  }
+  std::vector<std::string> timed;
+  for (const LineOption& o : lp.options) {
+    if (o.dense == chosen.dense) {
+      const LaunchStats& p = launches.at(o.probe);
+      timed.push_back(fmt::format("{} {}{}", o.machine->kernel.name, p.estimated_cycles, p.truncated ? " (est.)" : ""));
+    }
+  }
+  if (timed.size() > 1) {
+    note += fmt::format("; kernel {} chosen by cycles alone: {}", chosen.machine->kernel.name, join(timed, " / "));
+    if (note.find("(est.)") != std::string::npos) {
+      note += fmt::format(" (est.: scaled from its first {} waves)", kProbeWaves);
+    }
+  }
+  return note;
+}
 
 LayerResult line_result(const MachineConfig& machine, const LinePlan& lp, const LaunchStats& st,
                         const std::vector<LaunchStats>& launches) {
   const GemmOp& g = *lp.op;
   LayerResult r = describe_gemm(g);
-  r.math_path = lp.mapping.note;
-  const KBlockCoster* coster = lp.coster.get();
-  if (st.alternative) {
-    r.dense_fallback = true;
-    r.math_path = fmt::format("{} (dense fallback: the {} kernel took {} cycles alone, the dense one {})",
-                              lp.dense_mapping->note, math_path_name(lp.mapping.path),
-                              launches.at(sparse_probe(lp)).cycles, launches.at(dense_probe(lp)).cycles);
-    coster = lp.dense_coster.get();
-  }
+  const LineOption& chosen = lp.options.at(st.choice);
+  const KBlockCoster* coster = chosen.coster.get();
+  r.math_path = choice_note(lp, st.choice, launches);
+  r.kernel = chosen.machine->kernel.name;
+  r.dense_fallback = chosen.dense;
   r.cycles = st.cycles;
   const SmActivity& u = st.sm.units;
   r.executed_macs = u.tensor_core.executed_macs();
@@ -130,8 +187,8 @@ LayerResult line_result(const MachineConfig& machine, const LinePlan& lp, const 
   r.waves = st.scheduler.waves;
   r.wave_efficiency = st.scheduler.wave_efficiency;
   r.imbalance = st.scheduler.imbalance;
-  fill_rates(r, machine, u.tensor_core.busy_cycles,
-             coster->dense_instr().m > 0 ? TensorCore::cooperating_for(machine.kernel.instruction) : 1);
+  const int cooperating =
+      coster->dense_instr().m > 0 ? TensorCore::cooperating_for(chosen.machine->kernel.instruction) : 1;
 
   EnergyCounts c;
   c.dense_macs = u.tensor_core.dense_macs;
@@ -144,7 +201,14 @@ LayerResult line_result(const MachineConfig& machine, const LinePlan& lp, const 
   c.smem_write_bytes = u.shared_memory.write_bytes;
   c.l2_bytes = r.l2_bytes;
   c.dram_bytes = r.dram_bytes;
-  r.energy = compute_energy(c, machine.energy, g.dtype, r.time_s, machine.arch.sms);
+  r.energy = compute_energy(c, machine.energy, g.dtype);
+  // The power cap: the clock the line sustains, and its time and energy there.
+  const SustainedClock clock = sustain_clock({r.energy.core(), r.energy.dram, r.cycles}, machine.arch);
+  apply_clock(r.energy, clock);
+  r.clock_mhz = clock.clock_mhz;
+  r.time_s = clock.time_s;
+  r.power_w = clock.power_w;
+  fill_rates(r, machine, u.tensor_core.busy_cycles, cooperating);
   return r;
 }
 
@@ -170,7 +234,11 @@ LayerResult total_of(const MachineConfig& machine, const std::string& label, con
     t.ctas += r.ctas;
     t.waves += r.waves;
     t.energy += r.energy;
+    t.time_s += r.time_s;
   }
+  // The lines' clocks, cycle-weighted: total cycles over total time.
+  t.clock_mhz = t.time_s > 0 ? static_cast<double>(t.cycles) / t.time_s * 1e-6 : machine.arch.clock_mhz;
+  t.power_w = t.time_s > 0 ? t.energy_j() / t.time_s : 0.0;
   if (!rows.empty()) t.dtype = rows.front().dtype;
   t.math_path = "";
   fill_rates(t, machine, tc_busy_cycles, TensorCore::cooperating_for(machine.kernel.instruction));
@@ -190,40 +258,47 @@ SimResult simulate(const MachineConfig& machine, const std::vector<RunInput>& ru
                             "memory): merge repeated lines with the trace's count column, or split the trace",
                             lines, runs.size(), kMaxSimulatedLines));
   }
+  // The machine once per kernel candidate; the plans and costers point into it.
+  const std::vector<MachineConfig> variants = machine.kernel_variants();
+  int slots = 1;
+  for (const MachineConfig& v : variants) slots = std::max(slots, TileScheduler::ctas_per_sm(v));
   std::vector<std::vector<LinePlan>> plans(runs.size());
   std::map<std::string, LinePlan> planned;
   for (std::size_t r = 0; r < runs.size(); ++r) {
     for (std::size_t i = 0; i < runs[r].trace.ops.size(); ++i) {
-      plans[r].push_back(plan_line(machine, runs[r].trace, i, opts.seed, planned));
+      plans[r].push_back(plan_line(variants, runs[r].trace, i, opts.seed, planned));
     }
   }
 
-  // Dense fallback: the lines that need it time their sparse and dense kernels first, each alone on a
-  // fresh memory system, once per distinct line (a mask-based pattern's weights depend on the layer
-  // and line); the line's own launch then runs the faster of the two.
+  // Kernel selection and the dense fallback: a line with more than one option times each first, alone
+  // on a fresh memory system, once per distinct line (a mask-based pattern's weights depend on the
+  // layer and line); the line's own launch then runs the fastest.
   std::vector<Probe> probes;
   std::map<std::string, std::size_t> probe_of;
   for (std::size_t r = 0; r < plans.size(); ++r) {
     for (LinePlan& lp : plans[r]) {
-      if (!lp.dense_plan) continue;
+      if (lp.options.size() < 2) continue;
       const auto [it, fresh] = probe_of.emplace(line_key(*lp.op, lp.mapping, lp.line), probes.size());
-      if (fresh) probes.push_back({&lp, r});
-      lp.probe = it->second;
+      if (fresh) {
+        for (std::size_t o = 0; o < lp.options.size(); ++o) probes.push_back({&lp, r, o});
+      }
+      for (std::size_t o = 0; o < lp.options.size(); ++o) lp.options[o].probe = it->second + o;
     }
   }
-  GpuModule gpu("gpu", machine, opts.exact);
+  GpuModule gpu("gpu", machine, opts.exact, slots);
   for (const Probe& p : probes) {
-    gpu.add_launch(*p.line->plan, *p.line->coster, true);
-    gpu.add_launch(*p.line->dense_plan, *p.line->dense_coster, true);
+    const LineOption& o = p.line->options[p.option];
+    gpu.add_probe(*o.plan, *o.coster, kProbeWaves);
   }
   for (const auto& run : plans) {
     bool first = true;
     for (const LinePlan& lp : run) {
-      if (lp.dense_plan) {
-        gpu.add_launch_choice(*lp.plan, *lp.coster, *lp.dense_plan, *lp.dense_coster, sparse_probe(lp), dense_probe(lp),
-                              first);
+      if (lp.options.size() > 1) {
+        std::vector<GpuModule::Option> options;
+        for (const LineOption& o : lp.options) options.push_back({o.plan.get(), o.coster.get(), o.probe});
+        gpu.add_launch_choice(options, first);
       } else {
-        gpu.add_launch(*lp.plan, *lp.coster, first);
+        gpu.add_launch(*lp.options.front().plan, *lp.options.front().coster, first);
       }
       first = false;
     }
@@ -249,17 +324,18 @@ SimResult simulate(const MachineConfig& machine, const std::vector<RunInput>& ru
   if (tf != nullptr) sc_core::sc_close_vcd_trace_file(tf);
   if (gpu.error()) {
     std::size_t l = gpu.error_launch();
-    if (l < 2 * probes.size()) {
-      const Probe& p = probes[l / 2];
+    if (l < probes.size()) {
+      const Probe& p = probes[l];
+      const LineOption& o = p.line->options[p.option];
       try {
         std::rethrow_exception(gpu.error());
       } catch (const std::exception& e) {
-        throw Error(fmt::format("{}: run '{}' ({} kernel timed for the dense fallback): {}",
+        throw Error(fmt::format("{}: run '{}' (kernel {}, {}, timed to choose the line's kernel): {}",
                                 where(runs[p.run].trace, static_cast<std::size_t>(p.line - plans[p.run].data())),
-                                runs[p.run].label, l % 2 == 0 ? "sparse" : "dense", e.what()));
+                                runs[p.run].label, o.machine->kernel.name, o.dense ? "dense" : "sparse", e.what()));
       }
     }
-    l -= 2 * probes.size();
+    l -= probes.size();
     for (std::size_t r = 0; r < runs.size(); ++r) {
       if (l < plans[r].size()) {
         try {
@@ -275,8 +351,8 @@ SimResult simulate(const MachineConfig& machine, const std::vector<RunInput>& ru
 
   SimResult out;
   // The probes come first: one launch and one memory system each.
-  std::size_t launch = 2 * probes.size();
-  std::size_t memory_index = 2 * probes.size();
+  std::size_t launch = probes.size();
+  std::size_t memory_index = probes.size();
   for (std::size_t i = 0; i < launch; ++i) {
     out.simulated_cycles += gpu.results().at(i).cycles;
     out.mma_instructions += gpu.results().at(i).sm.units.tensor_core.instructions;

@@ -26,12 +26,22 @@ EnergyBreakdown& EnergyBreakdown::operator+=(const EnergyBreakdown& o) {
   register_file += o.register_file;
   shared_memory += o.shared_memory;
   l2 += o.l2;
+  overhead += o.overhead;
   dram += o.dram;
   static_energy += o.static_energy;
   return *this;
 }
 
-EnergyBreakdown compute_energy(const EnergyCounts& c, const EnergyConfig& e, DType t, double seconds, int sms) {
+void EnergyBreakdown::scale_core(double s) {
+  macs *= s;
+  selector_metadata *= s;
+  register_file *= s;
+  shared_memory *= s;
+  l2 *= s;
+  overhead *= s;
+}
+
+EnergyBreakdown compute_energy(const EnergyCounts& c, const EnergyConfig& e, DType t) {
   const auto mac = e.mac(t);
   if (!mac) throw Error(fmt::format("energy table '{}' has no MAC energy for {}", e.name, dtype_name(t)));
   constexpr double pj = 1e-12;
@@ -42,8 +52,8 @@ EnergyBreakdown compute_energy(const EnergyCounts& c, const EnergyConfig& e, DTy
   b.register_file = pj * (d(c.register_reads) * e.register_read_pj_per_32b + d(c.register_writes) * e.register_write_pj_per_32b);
   b.shared_memory = pj * (d(c.smem_read_bytes) * e.smem_read_pj_per_byte + d(c.smem_write_bytes) * e.smem_write_pj_per_byte);
   b.l2 = pj * d(c.l2_bytes) * e.l2_pj_per_byte;
+  b.overhead = (e.core_overhead - 1.0) * (b.macs + b.selector_metadata + b.register_file + b.shared_memory + b.l2);
   b.dram = pj * d(c.dram_bytes) * e.dram_pj_per_byte;
-  b.static_energy = seconds * (e.static_w_per_sm * sms + e.static_w_chip);
   return b;
 }
 

@@ -1,4 +1,5 @@
-// Energy of a simulated run: event counts times the energy table (energy section), by component.
+// Energy of a simulated run: event counts times the energy table (energy section), by component, at
+// the configured clock. Static energy and the clock the power cap sets are report/power.h's.
 #pragma once
 
 #include <cstdint>
@@ -31,10 +32,18 @@ struct EnergyBreakdown {
   double register_file = 0;
   double shared_memory = 0;
   double l2 = 0;
+  // What the per-access figures above leave out on the core supply (instruction issue, operand
+  // collection, clock tree, control): energy.core_overhead - 1 times their sum.
+  double overhead = 0;
   double dram = 0;
-  double static_energy = 0;
+  double static_energy = 0;  // static power x time (report/power.h)
 
-  double total() const { return macs + selector_metadata + register_file + shared_memory + l2 + dram + static_energy; }
+  // The components on the GPU's core supply (all but DRAM and static): they scale with its voltage.
+  double core() const { return macs + selector_metadata + register_file + shared_memory + l2 + overhead; }
+  double dynamic() const { return core() + dram; }
+  double total() const { return dynamic() + static_energy; }
+  // Every core component times s (a lower clock's lower voltage: report/power.h).
+  void scale_core(double s);
   EnergyBreakdown& operator+=(const EnergyBreakdown& o);
 
   template <class F>
@@ -44,12 +53,14 @@ struct EnergyBreakdown {
     f("register_file", register_file);
     f("shared_memory", shared_memory);
     f("l2", l2);
+    f("overhead", overhead);
     f("dram", dram);
     f("static", static_energy);
   }
 };
 
-// `seconds` of run time for static power over `sms` SMs. Throws Error if the table lacks the dtype.
-EnergyBreakdown compute_energy(const EnergyCounts& c, const EnergyConfig& e, DType t, double seconds, int sms);
+// The dynamic components at the configured clock; static_energy is left 0. Throws Error if the
+// table lacks the dtype.
+EnergyBreakdown compute_energy(const EnergyCounts& c, const EnergyConfig& e, DType t);
 
 }  // namespace stcsim

@@ -21,8 +21,11 @@ struct LayerResult {
   std::int64_t count = 1;
   std::string math_path;
   bool dense_fallback = false;  // the sparse kernel was slower alone: the dense one ran (kernel.dense_fallback)
+  std::string kernel;           // the kernel that ran the line (kernel.name, or the candidate chosen)
   std::uint64_t cycles = 0;     // of the whole line (all count copies)
-  double time_s = 0;            // cycles / clock
+  double time_s = 0;            // cycles / clock_mhz
+  double clock_mhz = 0;         // the clock the line sustained: arch.clock_mhz, or lower under the power cap (report/power.h)
+  double power_w = 0;           // average power: energy / time
   double tflops = 0;            // dense-equivalent: 2 m n k count / time
   double tc_utilization = 0;    // tensor-core busy cycles / (tensor cores x cycles)
   std::uint64_t dense_macs = 0; // m n k count
@@ -67,6 +70,8 @@ struct LayerResult {
     f("math_path", math_path);
     f("cycles", cycles);
     f("time_s", time_s);
+    f("clock_mhz", clock_mhz);
+    f("power_w", power_w);
     f("tflops", tflops);
     f("tc_utilization", tc_utilization);
     f("energy_j", energy_j());
@@ -89,6 +94,7 @@ struct LayerResult {
     f("metadata_bytes", metadata_bytes);
     f("magnitude_kept", magnitude_kept);
     f("dense_fallback", std::int64_t{dense_fallback ? 1 : 0});
+    f("kernel", kernel);
   }
 };
 

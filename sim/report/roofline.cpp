@@ -127,7 +127,7 @@ Roofline roofline(const GemmOp& g, const GemmMapping& map, const MachineConfig& 
   out.dram_bytes = out.s_bytes + out.d_bytes + (out.c_bytes > l2 ? out.c_bytes - l2 : 0);
   out.dram_bytes_per_cycle = dram_byte_rate(machine.arch).bytes_per_cycle();
   out.memory_cycles = static_cast<double>(out.dram_bytes) / out.dram_bytes_per_cycle;
-  const u64 l2_traffic = plan.s_bytes() + plan.d_bytes() + plan.c_bytes();
+  const u64 l2_traffic = plan.s_bytes() + plan.d_link_bytes(machine.kernel.cluster_m) + plan.c_bytes();
   out.l2_cycles = static_cast<double>(l2_traffic) / machine.arch.l2.bytes_per_clock;
   return out;
 }

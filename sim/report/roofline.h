@@ -38,11 +38,11 @@
 //     Latency is left out: it only adds.
 //
 // l2_cycles, reported beside them but not part of cycles(): the bytes the plan moves through the
-// L2 link (every CTA's S and D tiles, hits and misses alike, and its C tile) / the L2's bytes per
-// cycle. It is a lower bound of the model too (the link serves at most that rate), but it depends on
+// L2 link (every CTA's S and D tiles, hits and misses alike, a multicast D tile as the CTA's slice
+// of it (kernel.cluster_m), and its C tile) / the L2's bytes per cycle. It is a lower bound of the model too (the link serves at most that rate), but it depends on
 // the kernel's tiling rather than on the GEMM and the machine: with 128 x 256 x 64 tiles an H100
-// running dense fp16 at peak would need about 6 kB per cycle from an L2 that gives 3.9 kB, so on the
-// shipped H100 a large dense GEMM is bound by the L2 link, not by the tensor cores.
+// running dense fp16 at peak would need about 6 kB per cycle from an L2 that gives 3.9 kB without
+// multicast, and 4.2 kB in clusters of 2: which is why the H100's kernel candidates multicast.
 // Left out: shared-memory and register-file bounds, and launch overhead.
 #pragma once
 

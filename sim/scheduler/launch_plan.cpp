@@ -361,6 +361,26 @@ std::uint64_t LaunchPlan::s_bytes() const {
 std::uint64_t LaunchPlan::d_bytes() const {
   return sum([](const CtaWork& w) { return w.d_bytes(); });
 }
+int LaunchPlan::cluster_for(int cluster_m) const {
+  return static_cast<int>(std::max<std::int64_t>(
+      1, std::min<std::int64_t>(cluster_m, static_cast<std::int64_t>(row_blocks_.size()))));
+}
+
+std::uint64_t LaunchPlan::d_link_bytes(int cluster_m) const {
+  const int cluster = cluster_for(cluster_m);
+  std::uint64_t total = 0;
+  for (const CtaPos& c : ctas_) {
+    const CtaWork& w = work_of(c);
+    const bool tiled = row_blocks_.at(c.row_block).tile >= 0;
+    for (const KBlockRun& run : w.runs()) {
+      const auto d = static_cast<std::int64_t>(run.block.d_bytes);
+      const bool plain = !tiled && run.block.d_region_bytes == 0;
+      total += static_cast<std::uint64_t>(run.repeat) * static_cast<std::uint64_t>(plain ? d_link_slice(d, cluster) : d);
+    }
+  }
+  return total;
+}
+
 std::uint64_t LaunchPlan::c_bytes() const {
   return sum([](const CtaWork& w) { return w.c_bytes; });
 }

@@ -110,6 +110,12 @@ class LaunchPlan {
   std::uint64_t s_bytes() const;
   std::uint64_t d_bytes() const;
   std::uint64_t c_bytes() const;
+  // D bytes the loads pull through the L2 link with TMA multicast in clusters of `cluster_m` CTAs
+  // along m (kernel.cluster_m, at most the row blocks): a plain D tile, shared by every row block,
+  // is pulled as one slice per CTA (d_link_slice); gathered D (tw/tvw, V:N:M) whole. d_bytes() at 1.
+  std::uint64_t d_link_bytes(int cluster_m) const;
+  // The cluster a launch of this plan forms: min(cluster_m, row blocks), at least 1.
+  int cluster_for(int cluster_m) const;
 
  private:
   friend LaunchPlan plan_launch(const GemmOp&, const GemmMapping&, const MachineConfig&, const SparseOperand*);
@@ -123,6 +129,9 @@ class LaunchPlan {
   std::vector<std::int32_t> kept_k_;         // tw/tvw: TileCompressed::kept_k()
   std::vector<std::int64_t> tile_k_offset_;  // tw/tvw: TileInfo::k_offset per tile
 };
+
+// A CTA's share of a plain D tile multicast to a cluster of `cluster` CTAs: ceil(bytes / cluster).
+inline std::int64_t d_link_slice(std::int64_t bytes, int cluster) { return ceil_div(bytes, std::int64_t{cluster}); }
 
 // Throws Error naming the layer when the pattern needs a mask and `op` is null, or when `op` does not
 // match the GEMM's sparse operand shape.

@@ -9,7 +9,8 @@
 
 namespace stcsim {
 
-TileScheduler::TileScheduler(const LaunchPlan& plan, int sms, int ctas_per_sm) : plan_(plan) {
+TileScheduler::TileScheduler(const LaunchPlan& plan, int sms, int ctas_per_sm, std::size_t limit)
+    : plan_(plan), end_(limit > 0 ? std::min(limit, plan.ctas().size()) : plan.ctas().size()) {
   if (sms < 1) throw Error(fmt::format("tile scheduler: sms must be >= 1 (got {})", sms));
   if (ctas_per_sm < 1) throw Error(fmt::format("tile scheduler: ctas_per_sm must be >= 1 (got {})", ctas_per_sm));
   per_sm_.assign(static_cast<std::size_t>(sms), 0);
@@ -20,7 +21,7 @@ std::optional<std::size_t> TileScheduler::next(int sm) {
   if (sm < 0 || sm >= static_cast<int>(per_sm_.size())) {
     throw Error(fmt::format("tile scheduler: SM {} out of range 0..{}", sm, per_sm_.size() - 1));
   }
-  if (next_ >= plan_.ctas().size()) return std::nullopt;
+  if (next_ >= end_) return std::nullopt;
   ++per_sm_[static_cast<std::size_t>(sm)];
   return next_++;
 }

@@ -41,13 +41,14 @@ struct SchedulerStats {
 
 class TileScheduler {
  public:
-  // Throws Error if sms or ctas_per_sm is < 1. `plan` must outlive the scheduler.
-  TileScheduler(const LaunchPlan& plan, int sms, int ctas_per_sm);
+  // Throws Error if sms or ctas_per_sm is < 1. `plan` must outlive the scheduler. `limit` > 0 hands
+  // out only the first `limit` CTAs (a probe timing a few waves of a launch).
+  TileScheduler(const LaunchPlan& plan, int sms, int ctas_per_sm, std::size_t limit = 0);
 
   // The next CTA for SM `sm` (its index in plan.ctas()), or nullopt when all are handed out.
   std::optional<std::size_t> next(int sm);
   std::size_t handed_out() const { return next_; }
-  std::size_t remaining() const { return plan_.ctas().size() - next_; }
+  std::size_t remaining() const { return end_ - next_; }
   // CTAs handed to each SM so far.
   const std::vector<std::uint64_t>& per_sm() const { return per_sm_; }
   const SchedulerStats& stats() const { return stats_; }
@@ -61,6 +62,7 @@ class TileScheduler {
  private:
   const LaunchPlan& plan_;
   std::size_t next_ = 0;
+  std::size_t end_ = 0;  // CTAs handed out in all
   std::vector<std::uint64_t> per_sm_;
   SchedulerStats stats_;
 };

@@ -43,6 +43,8 @@ class KBlockCoster {
   // MMA latency beyond occupancy, paid once when a CTA's main loop drains.
   std::int64_t drain_cycles() const { return drain_; }
 
+  // The machine (and so the kernel) it prices for.
+  const MachineConfig& machine() const { return machine_; }
   const MmaInstr& dense_instr() const { return dense_; }
   const MmaInstr& sparse_instr() const { return sparse_; }
   const MmaFragments& dense_fragments() const { return dense_frag_; }

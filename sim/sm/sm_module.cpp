@@ -3,9 +3,12 @@
 
 #include "sm/sm_module.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "common/checked.h"
+#include "common/error.h"
 #include "memory/l2_tile_key.h"
 
 namespace stcsim {
@@ -60,8 +63,11 @@ void SmModule::set_resident(int delta) {
   resident_ += delta;
 }
 
-void SmModule::start_launch() {
-  for (auto& e : slot_go_) e->notify(sc_core::SC_ZERO_TIME);
+void SmModule::start_launch(int slots) {
+  if (slots < 1 || static_cast<std::size_t>(slots) > slot_go_.size()) {
+    throw Error(fmt::format("sm{}: a launch asks for {} CTA slots; the SM was built with {}", id_, slots, slot_go_.size()));
+  }
+  for (std::size_t i = 0; i < static_cast<std::size_t>(slots); ++i) slot_go_[i]->notify(sc_core::SC_ZERO_TIME);
 }
 
 void SmModule::slot(std::size_t index) {
@@ -85,10 +91,10 @@ void SmModule::run_cta(std::size_t cta) {
   set_resident(+1);
 
   // A cluster has no more CTAs along m than the launch has row blocks.
-  const int cluster_m = static_cast<int>(
-      std::min<std::int64_t>(machine_.kernel.cluster_m, static_cast<std::int64_t>(plan.row_blocks().size())));
+  const KernelConfig& kernel = l.coster->machine().kernel;  // the launch's kernel (one of the candidates)
+  const int cluster_m = plan.cluster_for(kernel.cluster_m);
   SmActivity exact_activity;
-  Mainloop ml(sim_cycle_now(), w.k_blocks(), machine_.kernel.stages, l.coster->drain_cycles());
+  Mainloop ml(sim_cycle_now(), w.k_blocks(), kernel.stages, l.coster->drain_cycles());
   // Equal consecutive k-blocks cost the same: price each run once.
   std::size_t run = 0;
   std::int64_t left_in_run = w.runs().empty() ? 0 : w.runs()[0].repeat;
@@ -124,7 +130,7 @@ void SmModule::run_cta(std::size_t cta) {
       d.row_count = rows.count;
       d.region_rows = rows.region_rows;
     } else if (d_key.group < 0 && cluster_m > 1) {
-      d.link_bytes = ceil_div(d_bytes, std::int64_t{cluster_m});
+      d.link_bytes = d_link_slice(d_bytes, cluster_m);
     }
     const std::vector<TileRequest> tiles = {{l2_key(plan.s_key(pos, i), l.key), static_cast<std::int64_t>(kb.s_bytes), -1},
                                             d};

@@ -53,14 +53,15 @@ class SmHost {
 
 class SmModule : public sc_core::sc_module {
  public:
-  // `slots` CTA slots (TileScheduler::ctas_per_sm).
+  // `slots` CTA slots: the most any launch uses (TileScheduler::ctas_per_sm of its kernel).
   SmModule(const sc_core::sc_module_name& name, const MachineConfig& machine, int id, int slots, SmHost& host);
 
   int id() const { return id_; }
-  // Starts the host's current launch: the slots, woken in a fixed order (slot 0 first), take CTAs
-  // until next_cta says none is left. The order does not depend on how the last launch ended, so a
-  // launch gives the same cycles whatever ran before it on a fresh memory system.
-  void start_launch();
+  // Starts the host's current launch on its first `slots` slots (as many as its kernel fits on an
+  // SM): woken in a fixed order (slot 0 first), they take CTAs until next_cta says none is left. The
+  // order does not depend on how the last launch ended, so a launch gives the same cycles whatever
+  // ran before it on a fresh memory system. Throws Error if `slots` exceeds the module's.
+  void start_launch(int slots);
   // Stats per run (index = SmHost::Launch::run), and summed. Kept per run, not per launch, so that
   // memory does not grow with the trace's length.
   const std::vector<SmStats>& per_run() const { return per_run_; }

@@ -247,14 +247,14 @@ TEST_CASE("overrides through --set reach any key, including pattern keys", "[con
   const MachineConfig c = load_machine_config(
       config_path("h100.yaml"),
       {"arch.sms=66", "arch.clock_mhz=1755", "kernel.stages=3", "kernel.tile_scheduler=longest_first",
-       "arch.tensor_core.dtypes.fp16.sparse.1:4=2048", "energy.static_w_per_sm=1.5"});
+       "arch.tensor_core.dtypes.fp16.sparse.1:4=2048", "arch.static_power_w=1.5"});
   CHECK(c.arch.sms == 66);
   CHECK(c.arch.clock_mhz == 1755);
   CHECK(c.kernel.stages == 3);
   CHECK(c.kernel.tile_scheduler == TileOrder::longest_first);
   REQUIRE(c.arch.tensor_core.sparse_rate(DType::fp16, 1, 4));
   CHECK(c.arch.tensor_core.sparse_rate(DType::fp16, 1, 4)->macs_per_clock == 2048);
-  CHECK(c.energy.static_w_per_sm == 1.5);
+  CHECK(c.arch.static_power_w == 1.5);
   CHECK(c.arch.dense_tflops(DType::fp16).value() == Approx(66 * 4 * 512 * 2 * 1.755e9 / 1e12));
 }
 
@@ -338,6 +338,55 @@ TEST_CASE("cross-section checks name the key path and where it was set", "[confi
   CHECK_THAT(config_error([&] { validate_config_file(only_fp16); }),
              Catch::Contains("only_fp16.yaml:") &&
                  Catch::Contains(": energy.mac_pj: has no entry for bf16, which H100-SXM5's tensor cores support"));
+}
+
+TEST_CASE("kernel candidates merge onto the kernel, need unique names and are checked as kernels", "[config][machine]") {
+  const std::string base = "include: [" + config_path("a100.yaml") + "]\nkernel:\n";
+  const MachineConfig shipped = load_machine_config(config_path("a100.yaml"));
+  REQUIRE(shipped.kernel_candidates.size() == 3);
+  // One candidate: only the keys it names differ from the kernel's.
+  const MachineConfig one = load_machine_config(
+      write_tmp("cand_one.yaml", base + "  candidates:\n    - {name: wide, cta_tile: {n: 256}, swizzle: 4}\n"));
+  REQUIRE(one.kernel_candidates.size() == 1);
+  const KernelConfig& w = one.kernel_candidates[0];
+  CHECK(w.name == "wide");
+  CHECK(w.cta_tile.n == 256);
+  CHECK(w.cta_tile.m == one.kernel.cta_tile.m);
+  CHECK(w.cta_tile.k == one.kernel.cta_tile.k);
+  CHECK(w.swizzle == 4);
+  CHECK(w.stages == one.kernel.stages);
+  CHECK(w.instruction == one.kernel.instruction);
+  // Variants: the kernel first, then each candidate, each a whole machine with no candidates of its own.
+  const std::vector<MachineConfig> v = one.kernel_variants();
+  REQUIRE(v.size() == 2);
+  CHECK(v[0].kernel == one.kernel);
+  CHECK(v[1].kernel == w);
+  CHECK(v[1].kernel_candidates.empty());
+  CHECK(v[1].arch == one.arch);
+  // An empty list is the one kernel; --set can clear a shipped list.
+  CHECK(load_machine_config(config_path("a100.yaml"), {"kernel.candidates=[]"}).kernel_candidates.empty());
+  // The dump lists the candidates whole and reads back equal.
+  const std::string text = to_yaml(one);
+  CHECK_THAT(text, Catch::Contains("candidates:"));
+  CHECK(MachineConfig::from_yaml(YamlDoc::parse(text, "dump")) == one);
+
+  const auto err = [&](const std::string& name, const std::string& cands) {
+    return config_error([&] { load_machine_config(write_tmp(name, base + "  candidates:" + cands)); });
+  };
+  CHECK_THAT(err("cand_noname.yaml", "\n    - {cta_tile: {n: 256}}\n"),
+             Catch::Contains("kernel.candidates[0].name: missing: each candidate needs its own name"));
+  CHECK_THAT(err("cand_dup.yaml", "\n    - {name: a}\n    - {name: a}\n"),
+             Catch::Contains("kernel.candidates[1].name: 'a' is taken by another kernel of this machine"));
+  CHECK_THAT(err("cand_same.yaml", "\n    - {name: " + shipped.kernel.name + "}\n"),
+             Catch::Contains("kernel.candidates[0].name: '" + shipped.kernel.name + "' is taken"));
+  CHECK_THAT(err("cand_map.yaml", " {name: a}\n"), Catch::Contains("kernel.candidates: must be a list of kernels"));
+  CHECK_THAT(err("cand_scalar.yaml", "\n    - 3\n"), Catch::Contains("kernel.candidates[0]: must be a mapping"));
+  CHECK_THAT(err("cand_nested.yaml", "\n    - {name: a, candidates: [{name: b}]}\n"),
+             Catch::Contains("kernel.candidates[0].candidates"));
+  // A candidate is a kernel like any other: its own checks and the cross-section ones name its path.
+  CHECK_THAT(err("cand_bad.yaml", "\n    - {name: a, stages: 0}\n"), Catch::Contains("kernel.candidates[0].stages"));
+  CHECK_THAT(err("cand_smem.yaml", "\n    - {name: a, cta_tile: {m: 256, n: 256}, stages: 6}\n"),
+             Catch::Contains("kernel.candidates[0].stages: shared memory per CTA"));
 }
 
 TEST_CASE("missing required keys and unknown top-level keys are refused", "[config][machine]") {
@@ -477,4 +526,35 @@ TEST_CASE("describe summarises the machine with computed peaks", "[config][machi
   const std::string v = describe(load_machine_config(config_path("v100.yaml")));
   CHECK_THAT(v, Catch::Contains("fp16 125.3"));
   CHECK_THAT(v, Catch::Contains("run dense on explicit zeros"));
+}
+
+TEST_CASE("power keys: ranges and cross-checks name the key path", "[config][machine][power]") {
+  CHECK_THAT(set_error("h100.yaml", {"arch.static_power_w=-1"}), Catch::Contains("arch.static_power_w: must be >= 0"));
+  CHECK_THAT(set_error("h100.yaml", {"arch.static_power_w=700"}),
+             Catch::Contains("arch.static_power_w: must be below power_cap_w = 700 W (got 700)"));
+  CHECK_THAT(set_error("h100.yaml", {"arch.base_clock_mhz=200000"}),
+             Catch::Contains("arch.base_clock_mhz: must be <= 100000 (got 200000)"));
+  // A clock set below the base clock (a fixed-clock study) loads: it is its own floor.
+  CHECK(load_machine_config(config_path("h100.yaml"), {"arch.clock_mhz=1000"}).arch.base_clock_mhz == 1590);
+  CHECK_THAT(set_error("h100.yaml", {"arch.base_clock_mhz=-5"}), Catch::Contains("arch.base_clock_mhz: must be >= 0"));
+  CHECK_THAT(set_error("h100.yaml", {"arch.base_clock_mhz=0"}),
+             Catch::Contains("arch.base_clock_mhz: required with power_cap_w = 700 W"));
+  CHECK_THAT(set_error("h100.yaml", {"arch.power_cap_w=-1"}), Catch::Contains("arch.power_cap_w: must be >= 0"));
+  // No cap: no floor needed, and static power has no bound but its range.
+  const MachineConfig c = load_machine_config(config_path("h100.yaml"),
+                                              {"arch.power_cap_w=0", "arch.base_clock_mhz=0", "arch.static_power_w=900"});
+  CHECK(c.arch.power_cap_w == 0);
+  CHECK(c.arch.static_power_w == 900);
+}
+
+TEST_CASE("every shipped machine has a sourced static power and a base clock under its cap", "[config][machine][power]") {
+  for (const char* m : {"v100.yaml", "a100.yaml", "h100.yaml", "h200.yaml"}) {
+    INFO(m);
+    const MachineConfig c = load_machine_config(config_path(m));
+    CHECK(c.arch.power_cap_w > 0);
+    CHECK(c.arch.static_power_w > 0);
+    CHECK(c.arch.static_power_w < c.arch.power_cap_w);
+    CHECK(c.arch.base_clock_mhz > 0);
+    CHECK(c.arch.base_clock_mhz < c.arch.clock_mhz);
+  }
 }

@@ -4,9 +4,11 @@
 #include <cmath>
 #include <string>
 
+#include "common/error.h"
 #include "config/machine_config.h"
 #include "gpu/gpu_module.h"
 #include "gpu/sanitizer_stack.h"
+#include "scheduler/tile_scheduler.h"
 #include "mapping/math_path.h"
 
 using namespace stcsim;
@@ -124,4 +126,88 @@ TEST_CASE(
   CHECK(last_store_done == sim_cycle_now());
   CHECK(gpu.results()[3].ctas == pm.ctas().size());
   CHECK(gpu.results()[3].memory.stores == pm.ctas().size());
+}
+
+// Kernel selection (gpu/simulation.h): probes time each option alone, the choice runs the one whose
+// probe took the fewest cycles (the first on a tie), and a launch uses the CTA slots its own kernel
+// fits, however many the SMs were built with. The chosen launch, on a fresh memory system like its
+// probe, takes exactly its probe's cycles.
+TEST_CASE("a launch choice runs the option its probes time fastest, on the slots its kernel fits", "[gpu]") {
+  const MachineConfig base = load_machine_config(std::string(STCSIM_SOURCE_DIR) + "/configs/a100.yaml",
+                                                 {"kernel.candidates=[]"});
+  MachineConfig big = base;  // 128x256 tiles: 144 KiB of shared memory, one CTA per SM
+  big.kernel.name = "big";
+  big.kernel.cta_tile = {128, 256, 64};
+  MachineConfig small = base;  // 64x128 tiles
+  small.kernel.name = "small";
+  small.kernel.cta_tile = {64, 128, 64};
+  small.kernel.warp_tile = {32, 64, 64};
+  small.kernel.stages = 2;  // 48 KiB: three CTAs per SM
+  REQUIRE(TileScheduler::ctas_per_sm(big) == 1);
+  REQUIRE(TileScheduler::ctas_per_sm(small) == 3);
+  const GemmOp g = gemm(2048, 2048, 1024, "dense");
+  const GemmMapping mb = map_gemm(g, big), ms = map_gemm(g, small);
+  const LaunchPlan pb = plan_launch(g, mb, big), ps = plan_launch(g, ms, small);
+  const KBlockCoster cb(big, DType::fp16, mb), cs(small, DType::fp16, ms);
+  GpuModule gpu("gpu", base, false, 3);
+  gpu.add_probe(ps, cs, 0);  // launch 0: whole
+  gpu.add_probe(pb, cb, 0);  // launch 1: whole
+  gpu.add_launch_choice({{&ps, &cs, 0}, {&pb, &cb, 1}}, true);  // launch 2
+  gpu.add_launch_choice({{&pb, &cb, 1}, {&ps, &cs, 0}}, true);  // launch 3: the same, options swapped
+  CHECK_THROWS_AS(gpu.add_launch_choice({{&pb, &cb, 9}}, true), Error);
+  sc_core::sc_start();
+  sanitizer_back_on_thread_stack();
+  REQUIRE_FALSE(gpu.error());
+  const auto& r = gpu.results();
+  REQUIRE(r.size() == 4);
+  CHECK(r[0].scheduler.slots == 108 * 3);
+  CHECK(r[1].scheduler.slots == 108 * 1);
+  CHECK(r[0].estimated_cycles == r[0].cycles);
+  CHECK_FALSE(r[0].truncated);
+  REQUIRE(r[0].cycles != r[1].cycles);
+  const std::size_t fast = r[0].cycles < r[1].cycles ? 0 : 1;
+  CHECK(r[2].choice == fast);
+  CHECK(r[3].choice == 1 - fast);
+  CHECK(r[2].cycles == r[fast].cycles);
+  CHECK(r[3].cycles == r[fast].cycles);
+  CHECK(r[2].scheduler.slots == r[fast].scheduler.slots);
+}
+
+// A probe of an equal-work launch runs its first waves and scales them to the whole launch; one of
+// unequal work (tile-wise) runs whole.
+TEST_CASE("a probe times the first waves of an equal-work launch and scales them, and unequal work runs whole", "[gpu]") {
+  const MachineConfig mc = load_machine_config(std::string(STCSIM_SOURCE_DIR) + "/configs/a100.yaml",
+                                               {"kernel.candidates=[]"});
+  const GemmOp eq = gemm(8192, 4096, 512, "dense");  // 2048 CTAs of 128x128: 19 waves on 108 SMs
+  const GemmOp tw = gemm(4096, 4096, 512, "tw(g=128,sparsity=0.5)");
+  const GemmMapping me = map_gemm(eq, mc), mt = map_gemm(tw, mc);
+  const SparseOperand op = build_operand(tw, 1, 1);
+  const LaunchPlan pe = plan_launch(eq, me, mc), pt = plan_launch(tw, mt, mc, &op);
+  const KBlockCoster ce(mc, DType::fp16, me), ct(mc, DType::fp16, mt);
+  GpuModule gpu("gpu", mc);
+  gpu.add_probe(pe, ce, 4);
+  gpu.add_probe(pe, ce, 0);
+  gpu.add_probe(pt, ct, 4);
+  sc_core::sc_start();
+  sanitizer_back_on_thread_stack();
+  REQUIRE_FALSE(gpu.error());
+  const auto& r = gpu.results();
+  REQUIRE(r.size() == 3);
+  const std::uint64_t waves = r[1].scheduler.waves;
+  REQUIRE(waves == 19);
+  CHECK(r[0].truncated);
+  CHECK(r[0].sm.ctas == 4 * 108);  // four waves of one CTA per SM ran
+  CHECK(r[1].sm.ctas == pe.ctas().size());
+  CAPTURE(r[0].cycles, r[0].estimated_cycles, r[1].cycles);
+  CHECK(r[0].cycles < r[1].cycles);
+  // Four waves and 15 more at the fourth's pace: closer to the whole launch than scaling the four
+  // waves (the first starts cold), and within 6% of it here (8192 x 4096 x 512: short CTAs, where the
+  // first waves weigh most).
+  const auto whole_cycles = static_cast<double>(r[1].cycles);
+  CHECK(std::abs(static_cast<double>(r[0].estimated_cycles) - whole_cycles) <
+        std::abs(static_cast<double>(r[0].cycles * waves / 4) - whole_cycles));
+  CHECK(static_cast<double>(r[0].estimated_cycles) == Approx(static_cast<double>(r[1].cycles)).epsilon(0.06));
+  CHECK(r[2].scheduler.imbalance > 1.0);
+  CHECK_FALSE(r[2].truncated);
+  CHECK(r[2].estimated_cycles == r[2].cycles);
 }

@@ -157,10 +157,16 @@ struct Seen {
 };
 
 // Every per-line invariant. The run holds exactly this line, on a fresh memory system.
-Seen check_line(const MachineConfig& mc, const GemmOp& g, const RunResult& run) {
+Seen check_line(const MachineConfig& machine, const GemmOp& g, const RunResult& run) {
   REQUIRE(run.rows.size() == 1);
   const LayerResult& row = run.rows[0];
   const StatsTree& st = run.stats;
+  // The line ran the kernel the selection chose (one of the machine's candidates): expect its plan.
+  const std::vector<MachineConfig> variants = machine.kernel_variants();
+  const auto chosen = std::find_if(variants.begin(), variants.end(),
+                                   [&](const MachineConfig& v) { return v.kernel.name == row.kernel; });
+  REQUIRE(chosen != variants.end());
+  const MachineConfig& mc = *chosen;
   // A line that fell back to the dense kernel (kernel.dense_fallback) ran the dense plan.
   GemmOp ran = g;
   if (row.dense_fallback) ran.pattern = "dense";
@@ -216,7 +222,8 @@ Seen check_line(const MachineConfig& mc, const GemmOp& g, const RunResult& run) 
   const std::uint64_t dram_write = stat(st, "gpu.memory.dram_write_bytes");
   CAPTURE(l2_read, l2_write, dram_read, dram_write, e.plan.s_bytes(), e.plan.d_bytes(), e.plan.c_bytes(), roof.s_bytes,
           roof.d_bytes, roof.c_bytes, e.needed_d_bytes);
-  CHECK(l2_read == e.plan.s_bytes() + e.plan.d_bytes());
+  // (D tiles multicast within a cluster are pulled through the link as one slice per CTA.)
+  CHECK(l2_read == e.plan.s_bytes() + e.plan.d_link_bytes(mc.kernel.cluster_m));
   CHECK(l2_write == e.plan.c_bytes());
   CHECK(dram_write == e.plan.c_bytes());
   CHECK(dram_write >= roof.c_bytes);

@@ -83,7 +83,7 @@ class Bench : public sc_core::sc_module, private SmHost {
  private:
   void run() {
     sim_wait_until(start_);
-    sm_->start_launch();
+    sm_->start_launch(slots_);
     sc_core::wait(done_);
   }
   const Launch& launch() const override { return launch_; }
