@@ -181,6 +181,7 @@ LayerResult line_result(const MachineConfig& machine, const LinePlan& lp, const 
   r.sm_regfile_stall_cycles = ml.regfile_stall_cycles;
   r.sm_smem_stall_cycles = ml.smem_stall_cycles;
   r.sm_pipeline_cycles = ml.pipeline_cycles;
+  r.sm_epilogue_cycles = ml.epilogue_cycles;
   const std::uint64_t sm_cycles = st.cycles * static_cast<std::uint64_t>(machine.arch.sms);
   r.sm_idle_cycles = sm_cycles > st.sm.resident_cycles ? sm_cycles - st.sm.resident_cycles : 0;
   r.ctas = st.scheduler.ctas;
@@ -230,6 +231,7 @@ LayerResult total_of(const MachineConfig& machine, const std::string& label, con
     t.sm_regfile_stall_cycles += r.sm_regfile_stall_cycles;
     t.sm_smem_stall_cycles += r.sm_smem_stall_cycles;
     t.sm_pipeline_cycles += r.sm_pipeline_cycles;
+    t.sm_epilogue_cycles += r.sm_epilogue_cycles;
     t.sm_idle_cycles += r.sm_idle_cycles;
     t.ctas += r.ctas;
     t.waves += r.waves;

@@ -33,12 +33,14 @@ struct LayerResult {
   std::uint64_t l2_bytes = 0;
   std::uint64_t dram_bytes = 0;
   // Where the SMs' cycles went, summed over SMs: busy on MMAs, waiting for memory, bound by register
-  // file or shared memory beyond the MMAs' own time, pipeline fill and drain, idle (no CTA).
+  // file or shared memory beyond the MMAs' own time, pipeline drain, the epilogue staging C through
+  // shared memory, idle (no CTA).
   std::uint64_t sm_mma_cycles = 0;
   std::uint64_t sm_memory_stall_cycles = 0;
   std::uint64_t sm_regfile_stall_cycles = 0;
   std::uint64_t sm_smem_stall_cycles = 0;
   std::uint64_t sm_pipeline_cycles = 0;
+  std::uint64_t sm_epilogue_cycles = 0;
   std::uint64_t sm_idle_cycles = 0;
   // The tile scheduler's view of the launch: CTAs, waves of sms x CTAs-per-SM slots, how full the
   // waves are, and the largest CTA's main-loop K over the mean (1 for equal work; tw/tvw show more).
@@ -85,6 +87,7 @@ struct LayerResult {
     f("sm_regfile_stall_cycles", sm_regfile_stall_cycles);
     f("sm_smem_stall_cycles", sm_smem_stall_cycles);
     f("sm_pipeline_cycles", sm_pipeline_cycles);
+    f("sm_epilogue_cycles", sm_epilogue_cycles);
     f("sm_idle_cycles", sm_idle_cycles);
     f("ctas", ctas);
     f("waves", waves);

@@ -108,8 +108,24 @@ SmActivity KBlockCoster::activity(const KBlock& b, std::int64_t repeat) const {
 }
 
 SmActivity KBlockCoster::activity(const CtaWork& w) const {
-  SmActivity a;
+  SmActivity a = epilogue_activity(w.c_bytes);
   for (const KBlockRun& r : w.runs()) a += activity(r.block, r.repeat);
+  return a;
+}
+
+std::int64_t KBlockCoster::epilogue_cycles(std::uint64_t c_bytes) const {
+  SharedMemory smem(machine_.arch.sm.shared_memory);
+  const auto bytes = static_cast<std::int64_t>(c_bytes);
+  return smem.write(bytes) + smem.read(bytes);
+}
+
+SmActivity KBlockCoster::epilogue_activity(std::uint64_t c_bytes) const {
+  SharedMemory smem(machine_.arch.sm.shared_memory);
+  const auto bytes = static_cast<std::int64_t>(c_bytes);
+  smem.write(bytes);
+  smem.read(bytes);
+  SmActivity a;
+  a.shared_memory = smem.stats();
   return a;
 }
 

@@ -9,8 +9,9 @@
 // file slice delivers its instructions' fragments; A is reused across the warp tile's n extent.
 // Shared memory serves every warp row's read of the S tile's fragments and every warp column's read
 // of the D tile's, plus the writes of both tiles arriving.
-// Left out: warp-scheduler issue slots for address arithmetic and loads, and ldmatrix latency
-// (hidden by the pipeline in the kernels modelled).
+// Left out: warp-scheduler issue slots for address arithmetic and loads, ldmatrix latency (hidden by
+// the pipeline in the kernels modelled), and the epilogue's fp32-to-output conversion (ALU work
+// that overlaps the shared-memory staging).
 #pragma once
 
 #include <cstdint>
@@ -42,6 +43,13 @@ class KBlockCoster {
   SmActivity activity(const CtaWork& w) const;
   // MMA latency beyond occupancy, paid once when a CTA's main loop drains.
   std::int64_t drain_cycles() const { return drain_; }
+  // The epilogue of a CTA writing `c_bytes`: its accumulators, converted, go through shared memory
+  // (written, then read back in rows) so that the C stores are whole lines, as tuned kernels stage
+  // them (sm70/sm80 epilogues through shared memory, sm90 stmatrix then a TMA store). The write and
+  // the read each take c_bytes at the shared-memory bytes per clock; the store issues after.
+  std::int64_t epilogue_cycles(std::uint64_t c_bytes) const;
+  // What that staging makes shared memory count.
+  SmActivity epilogue_activity(std::uint64_t c_bytes) const;
 
   // The machine (and so the kernel) it prices for.
   const MachineConfig& machine() const { return machine_; }

@@ -12,6 +12,7 @@ MainloopStats& MainloopStats::operator+=(const MainloopStats& o) {
   smem_stall_cycles += o.smem_stall_cycles;
   memory_stall_cycles += o.memory_stall_cycles;
   pipeline_cycles += o.pipeline_cycles;
+  epilogue_cycles += o.epilogue_cycles;
   k_blocks += o.k_blocks;
   return *this;
 }

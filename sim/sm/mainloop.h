@@ -11,7 +11,7 @@
 // A k-block's cost is the largest of what the tensor cores, the register file and shared memory
 // need for it; the excess of the register file or shared memory over the tensor cores is counted as
 // their stall, and tensor-core idle time waiting for tiles as a memory stall.
-// Left out: warp-scheduler issue slots, and the epilogue (the SM module adds the C stores).
+// Left out: warp-scheduler issue slots, and the epilogue (the SM module adds it and the C store).
 #pragma once
 
 #include <cstdint>
@@ -32,6 +32,7 @@ struct MainloopStats {
   std::uint64_t smem_stall_cycles = 0;     // k-block time beyond the MMAs, shared memory bound
   std::uint64_t memory_stall_cycles = 0;   // tensor cores idle waiting for tiles
   std::uint64_t pipeline_cycles = 0;       // drain latency at the end
+  std::uint64_t epilogue_cycles = 0;       // C tile staged through shared memory before its store
   std::uint64_t k_blocks = 0;
 
   MainloopStats& operator+=(const MainloopStats& o);
@@ -43,6 +44,7 @@ struct MainloopStats {
     f("smem_stall_cycles", smem_stall_cycles);
     f("memory_stall_cycles", memory_stall_cycles);
     f("pipeline_cycles", pipeline_cycles);
+    f("epilogue_cycles", epilogue_cycles);
     f("k_blocks", k_blocks);
   }
 };

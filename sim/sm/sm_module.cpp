@@ -138,12 +138,16 @@ void SmModule::run_cta(std::size_t cta) {
     const std::int64_t arrival = host_.load(sim_cycle_now(), id_, tiles);
     tc_free_ = ml.load_arrived(arrival, cost, tc_free_);
   }
-  sim_wait_until(ml.finish());
+  // The epilogue stages the C tile through shared memory; the slot holds the CTA until its store issues.
+  const std::int64_t epilogue = l.coster->epilogue_cycles(w.c_bytes);
+  if (l.exact) exact_activity += l.coster->epilogue_activity(w.c_bytes);
+  sim_wait_until(ml.finish() + epilogue);
   host_.store(sim_cycle_now(), id_, c_tile_key(l.key, pos.row_block, pos.col_block, pos.copy, pos.split),
               static_cast<std::int64_t>(w.c_bytes));
   SmStats st;
   st.ctas = 1;
   st.mainloop = ml.stats();
+  st.mainloop.epilogue_cycles = static_cast<std::uint64_t>(epilogue);
   st.units = l.exact ? exact_activity : (*l.work_activity)[pos.work];
   add(st);
   set_resident(-1);

@@ -237,13 +237,13 @@ Seen check_line(const MachineConfig& machine, const GemmOp& g, const RunResult& 
 
   // Time attribution adds up: every SM cycle is resident or idle; with one CTA slot per SM, a
   // resident SM's time is its MMAs plus the stalls charged to memory, the register file, shared
-  // memory and the drain, exactly.
+  // memory, the drain and the epilogue, exactly.
   const std::uint64_t resident = sm_sum(st, "resident_cycles");
   const std::uint64_t sm_cycles = row.cycles * static_cast<std::uint64_t>(mc.arch.sms);
   CHECK(resident <= sm_cycles);
   CHECK(row.sm_idle_cycles == sm_cycles - resident);
   const std::uint64_t attributed = row.sm_mma_cycles + row.sm_memory_stall_cycles + row.sm_regfile_stall_cycles +
-                                   row.sm_smem_stall_cycles + row.sm_pipeline_cycles;
+                                   row.sm_smem_stall_cycles + row.sm_pipeline_cycles + row.sm_epilogue_cycles;
   if (TileScheduler::ctas_per_sm(mc) == 1) CHECK(attributed == resident);
   CHECK(row.tc_utilization <= 1.0);
   return {g, e.map.path, roof, row, stat(st, "gpu.memory.dram_link.busy_cycles"), dram_read, st.to_yaml()};

@@ -34,10 +34,13 @@ MachineConfig bench_machine() {
 //                 D (64 x 256 x 2 = 32768 B) by its 2 warpgroup rows, ceil(81920 / 124) = 661, plus
 //                 both tiles written, ceil(49152 / 124) = 397: 1058
 // so a k-block lasts 1058 cycles (shared memory bound, 34 beyond the MMAs), and the CTA drains 40
-// cycles after its last k-block.
+// cycles after its last k-block. Its epilogue stages the 128 x 256 fp16 C tile (65536 B) through
+// shared memory: written, ceil(65536 / 124) = 529, and read back, 529: the store issues 1058 cycles
+// after the drain.
 constexpr std::int64_t kTensorCore = 1024;
 constexpr std::int64_t kKBlock = 1058;
 constexpr std::int64_t kDrain = 40;
+constexpr std::int64_t kEpilogue = 1058;
 constexpr int kStages = 4;
 
 GemmOp dense_gemm(std::int64_t m, std::int64_t n, std::int64_t k) {
@@ -173,20 +176,22 @@ TEST_CASE("an SM finishes a CTA of 1, 2 and stages + 1 k-blocks at the cycle the
   CHECK(c.smem == kKBlock);
   CHECK(c.regfile <= kKBlock);
   CHECK(one.coster().drain_cycles() == kDrain);
+  CHECK(one.coster().epilogue_cycles(one.plan().work()[0].c_bytes) == kEpilogue);
 
-  // 1 k-block: load at t0, tiles at t0 + L, MMAs for one k-block, the drain, then the store.
-  const std::int64_t one_end = t0 + 3000 + kKBlock + kDrain;
+  // 1 k-block: load at t0, tiles at t0 + L, MMAs for one k-block, the drain, the epilogue, then the
+  // store.
+  const std::int64_t one_end = t0 + 3000 + kKBlock + kDrain + kEpilogue;
   // 2 k-blocks: both loads at t0 (4 buffers); the second k-block waits for the first's MMAs.
-  const std::int64_t two_end = t0 + 3000 + 2 * kKBlock + kDrain;
+  const std::int64_t two_end = t0 + 3000 + 2 * kKBlock + kDrain + kEpilogue;
   // stages + 1 k-blocks, L = 5000: k-blocks 0..3 load at t0; k-block 4 reuses k-block 0's buffer,
   // free when its MMAs end at t0 + L + c, and arrives L later, after k-block 3 is done
   // (t0 + L + 4c < t0 + 2L + c since L > 3c).
   const std::int64_t slow_reload = t0 + 5000 + kKBlock;
-  const std::int64_t slow_end = slow_reload + 5000 + kKBlock + kDrain;
+  const std::int64_t slow_end = slow_reload + 5000 + kKBlock + kDrain + kEpilogue;
   // stages + 1 k-blocks, L = 1000: k-block 4 arrives at t0 + 2L + c, before k-block 3 is done at
   // t0 + L + 4c: the MMAs run back to back.
   const std::int64_t fast_reload = t0 + 1000 + kKBlock;
-  const std::int64_t fast_end = t0 + 1000 + 5 * kKBlock + kDrain;
+  const std::int64_t fast_end = t0 + 1000 + 5 * kKBlock + kDrain + kEpilogue;
   Watch w1("w1", one, one_end), w2("w2", two, two_end), w3("w3", slow, slow_end), w4("w4", fast, fast_end);
 
   sc_core::sc_start();
@@ -219,13 +224,14 @@ TEST_CASE("an SM finishes a CTA of 1, 2 and stages + 1 k-blocks at the cycle the
 
   // The stall attribution of the slow CTA, by hand: the first k-block waits L for its tiles, the
   // fifth waits from t0 + L + 4c (k-block 3 done) to its arrival at t0 + 2L + c; every k-block is
-  // 34 cycles beyond its MMAs on shared memory; the drain once.
+  // 34 cycles beyond its MMAs on shared memory; the drain and the epilogue once.
   const MainloopStats& s = slow.sm().total().mainloop;
   CHECK(s.memory_stall_cycles == 5000 + (5000 - 3 * kKBlock));
   CHECK(s.mma_cycles == 5 * kTensorCore);
   CHECK(s.smem_stall_cycles == 5 * (kKBlock - kTensorCore));
   CHECK(s.regfile_stall_cycles == 0);
   CHECK(s.pipeline_cycles == kDrain);
+  CHECK(s.epilogue_cycles == kEpilogue);
   CHECK(s.k_blocks == 5);
   CHECK(slow.sm().total().ctas == 1);
   // Resident from the launch until the store is issued.
@@ -249,10 +255,12 @@ TEST_CASE("two CTA slots of an SM share its tensor cores: their k-blocks run one
   // Both slots issue both loads at t0 (4 buffers each): every tile arrives at t0 + L.
   CHECK(issue_cycles(shared) == std::vector<std::int64_t>{t0, t0, t0, t0});
   // The first CTA's k-blocks hold the tensor cores until t0 + L + 2c; the second CTA's follow.
-  CHECK(alone.stores() == std::vector<std::int64_t>{t0 + L + 2 * kKBlock + kDrain});
+  CHECK(alone.stores() == std::vector<std::int64_t>{t0 + L + 2 * kKBlock + kDrain + kEpilogue});
   std::vector<std::int64_t> ends = shared.stores();
   std::sort(ends.begin(), ends.end());
-  CHECK(ends == std::vector<std::int64_t>{t0 + L + 2 * kKBlock + kDrain, t0 + L + 4 * kKBlock + kDrain});
+  // A slot's epilogue does not hold the tensor cores: the other slot's k-blocks run during it.
+  CHECK(ends == std::vector<std::int64_t>{t0 + L + 2 * kKBlock + kDrain + kEpilogue,
+                                          t0 + L + 4 * kKBlock + kDrain + kEpilogue});
   // Waiting for the other slot's MMAs is not a memory stall: only the first CTA waited for tiles.
   const MainloopStats& s = shared.sm().total().mainloop;
   CHECK(s.memory_stall_cycles == static_cast<std::uint64_t>(L));
