@@ -63,6 +63,15 @@ FAMILY = {"v100": "wmma", "a100": "mma.sp", "h100": "wgmma", "h100_mma_sp": "mma
           "a100_pcie_80gb": "mma.sp"}
 
 
+# The A100 2:4 shape curve (OUT/a100_shapes.png): square GEMMs, the published A100 shapes, and
+# BERT-base's weight GEMMs at batch 32, sequence 128 (m = 4096 tokens), as m x n x k.
+CURVE_CONFIG = "configs/a100.yaml"
+CURVE_SHAPES = [(4096, 4096, 4096), (8192, 8192, 8192), (16384, 16384, 16384), (3072, 3072, 10240),
+                (4096, 2304, 768), (4096, 768, 768), (4096, 3072, 768), (4096, 768, 3072),
+                (3072, 768, 3072), (12288, 768, 3072), (49152, 768, 3072), (196608, 768, 3072),
+                (12288, 3072, 768), (49152, 3072, 768)]
+
+
 class InputError(Exception):
     pass
 
@@ -298,6 +307,47 @@ def fmt_agg(a):
     return f"n={a['n']:3d}  MAPE {100 * a['mape']:5.1f}%  r {r:>5}  max {100 * a['max_abs_error']:5.1f}%"
 
 
+def shape_curve(out, curve, rows, points):
+    """OUT/a100_shapes.csv and .png: the simulated A100 2:4 speedup over dense on CURVE_SHAPES, with the
+    published A100 2:4 fp16 speedups of the same shapes (any A100 machine) beside it."""
+    import pandas as pd
+    table = []
+    for i, (d, sp) in enumerate(curve):
+        rd, rs = rows[2 * i], rows[2 * i + 1]
+        shape = f"{d.m}x{d.n}x{d.k}"
+        pub = [p for p in points if p["kind"] == "speedup" and p["gpu"].startswith("A100") and p["shape"] == shape
+               and p["pattern"] == "2:4" and p["dtype"] == "fp16" and not p["excluded"]]
+        table.append({"shape": shape, "macs": d.m * d.n * d.k, "simulated": float(rd["time_s"]) / float(rs["time_s"]),
+                      "dense_kernel": rd["kernel"], "sparse_kernel": rs["kernel"],
+                      "published": ";".join(f"{p['published']:.3f}" for p in pub),
+                      "published_by": ";".join(f"{p['source']}:{p['library']}" for p in pub)})
+    compare.write_csv_atomic(pd.DataFrame(table), os.path.join(out, "a100_shapes.csv"))
+    plt = compare._pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    xs = list(range(len(table)))
+    ax.plot(xs, [t["simulated"] for t in table], "o-", color="black", label="simulated (a100.yaml)", zorder=3)
+    marks = {}
+    for x, t in zip(xs, table):
+        for v, by in zip(t["published"].split(";") if t["published"] else [], t["published_by"].split(";")):
+            lib = by.split(":", 1)[1] or "?"
+            marks.setdefault(lib, ([], []))
+            marks[lib][0].append(x)
+            marks[lib][1].append(float(v))
+    for lib, (mx, my) in sorted(marks.items()):
+        ax.scatter(mx, my, marker="s", s=34, label=f"published, {lib}", zorder=4)
+    ax.set_xticks(xs)
+    ax.set_xticklabels([t["shape"] for t in table], rotation=45, ha="right", fontsize=7)
+    ax.set_ylabel("2:4 speedup over dense (x)")
+    ax.set_title("A100 fp16 2:4 speedup by GEMM shape (m x n x k): simulated, and published where measured", fontsize=9)
+    ax.axhline(1.0, color="k", lw=0.5)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    tmp = os.path.join(out, "a100_shapes.png.tmp")
+    fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)
+    os.replace(tmp, os.path.join(out, "a100_shapes.png"))
+
+
 def check(aggs, expected_path):
     """Failures: aggregates worse than the committed ones by more than their margins. Compared: all,
     fitted and held out (speedup and time), the dense large-GEMM time per GPU, and power."""
@@ -414,6 +464,13 @@ def main():
             machines.setdefault((p["config"], p["sets"]), {})[g.key] = g
     for p in power:
         machines.setdefault((p["config"], p["sets"]), {})[p["gemm"].key] = p["gemm"]
+    curve = []
+    for (m, n, k) in CURVE_SHAPES:
+        row = {"m": str(m), "n": str(n), "k": str(k), "count": "1", "dtype": "fp16", "_where": "CURVE_SHAPES"}
+        pair = (Gemm(row, "dense", "-"), Gemm(row, "2:4", "B"))
+        curve.append(pair)
+        for g in pair:
+            machines.setdefault((CURVE_CONFIG, ()), {})[g.key] = g
     n_gemms = sum(len(v) for v in machines.values())
     print(f"validate: {len(points)} points from {len({p['source'] for p in points})} sources, {len(power)} power "
           f"points; {n_gemms} distinct GEMMs on {len(machines)} machines, {a.jobs} at a time", flush=True)
@@ -497,11 +554,13 @@ def main():
                              [f"{p['gpu'].split('-')[0]} {p['shape']} {p['pattern']}" for p in tp],
                              "GEMM time: simulated vs published", "published time per GEMM (us)",
                              "simulated time per GEMM (us)", log=True)
+    shape_curve(a.out, curve, [sim[(CURVE_CONFIG, (), g.key)] for pair in curve for g in pair], points)
     tmp = os.path.join(a.out, "aggregates.json.tmp")
     with open(tmp, "w") as f:
         json.dump(aggs, f, indent=1, sort_keys=True)
     os.replace(tmp, os.path.join(a.out, "aggregates.json"))
-    print(f"\nwrote {a.out}/points.csv, aggregates.json, speedup.png, absolute.png" + (", power.csv" if power else ""))
+    print(f"\nwrote {a.out}/points.csv, aggregates.json, speedup.png, absolute.png, a100_shapes.csv, a100_shapes.png"
+          + (", power.csv" if power else ""))
 
     expected = os.path.join(a.validation, "expected.json")
     if a.write_expected:
