@@ -262,9 +262,16 @@ def scatter_plot(path, simulated, measured, labels, title, xlabel, ylabel, outli
     ax.set_ylim(lo, hi)
     err = np.abs(s - m) / m
     mid = math.sqrt(lo * hi) if log else (lo + hi) / 2
+    placed = []  # anchors labelled so far, in axes fractions: a label near one is moved up a line
+    def frac(v):
+        return (math.log(v / lo) / math.log(hi / lo)) if log else (v - lo) / (hi - lo)
     for i in np.argsort(-err, kind="stable")[:max(0, int(outliers))]:
         right = m[i] > mid  # labels of points on the right half go to their left, inside the axes
-        ax.annotate(f"{labels[i]} ({(s[i] - m[i]) / m[i] * 100:+.0f}%)", (m[i], s[i]), xytext=(-5 if right else 5, 5),
+        at = (frac(m[i]), frac(s[i]))
+        near = sum(1 for q in placed if abs(q[0] - at[0]) < 0.35 and abs(q[1] - at[1]) < 0.06)
+        placed.append(at)
+        ax.annotate(f"{labels[i]} ({(s[i] - m[i]) / m[i] * 100:+.0f}%)", (m[i], s[i]),
+                    xytext=(-5 if right else 5, 5 + 11 * near),
                     textcoords="offset points", ha="right" if right else "left", fontsize=7, color="tab:red",
                     arrowprops={"arrowstyle": "-", "color": "tab:red", "lw": 0.5})
     if log:

@@ -2,7 +2,7 @@
 """Run the validation suite: every published measurement in validation/ against the simulator.
 
     scripts/validate.py [--stcsim build/stcsim] [--out build/validation] [--check] [--jobs N]
-                        [--source ID]... [--write-expected]
+                        [--source ID]... [--write-expected] [--keep-runs]
 
 Reads validation/sources/*.csv (one file per source; columns in validation/README.md), simulates each
 point's GEMMs on the machine its GPU maps to (MACHINES below; a stated locked clock is applied with
@@ -16,7 +16,9 @@ Sparse lines run with kernel.dense_fallback off: a published sparse figure is th
 Prints one row per point (published, simulated, error, the kernel the simulator chose) and the
 aggregates (MAPE, Pearson r, max error; overall, per family = GPU x instruction x pattern, and for the
 held-out sources of validation/holdout.txt apart). Writes OUT/points.csv, OUT/power.csv,
-OUT/aggregates.json, OUT/speedup.png and OUT/absolute.png through compare.py's functions.
+OUT/aggregates.json, OUT/speedup.png, OUT/absolute.png (through compare.py's functions) and the A100
+2:4 speedup by shape, OUT/a100_shapes.csv and .png. The stcsim runs go to a temporary folder, removed
+after (--keep-runs keeps them under OUT/runs).
 --check compares the aggregates with validation/expected.json and exits 1 when one is worse than
 the committed figure by more than its stated margin. --write-expected rewrites that file from this run.
 Exit status: 0 ok, 1 a check failed, 2 bad input or a failed simulation (one line on stderr).
@@ -318,7 +320,7 @@ def shape_curve(out, curve, rows, points):
         pub = [p for p in points if p["kind"] == "speedup" and p["gpu"].startswith("A100") and p["shape"] == shape
                and p["pattern"] == "2:4" and p["dtype"] == "fp16" and not p["excluded"]]
         table.append({"shape": shape, "macs": d.m * d.n * d.k, "simulated": float(rd["time_s"]) / float(rs["time_s"]),
-                      "dense_kernel": rd["kernel"], "sparse_kernel": rs["kernel"],
+                      "dense_kernel": rd.get("kernel", ""), "sparse_kernel": rs.get("kernel", ""),
                       "published": ";".join(f"{p['published']:.3f}" for p in pub),
                       "published_by": ";".join(f"{p['source']}:{p['library']}" for p in pub)})
     compare.write_csv_atomic(pd.DataFrame(table), os.path.join(out, "a100_shapes.csv"))
@@ -393,6 +395,7 @@ def main():
     ap.add_argument("--source", action="append", default=[], help="only this source (file name without .csv)")
     ap.add_argument("--check", action="store_true", help="fail if the aggregates got worse than expected.json")
     ap.add_argument("--write-expected", action="store_true", help="write expected.json from this run")
+    ap.add_argument("--keep-runs", action="store_true", help="keep each stcsim run's folder under OUT/runs")
     a = ap.parse_args()
     if a.jobs < 1:
         raise InputError(f"--jobs must be >= 1 (got {a.jobs})")
@@ -474,7 +477,13 @@ def main():
     n_gemms = sum(len(v) for v in machines.values())
     print(f"validate: {len(points)} points from {len({p['source'] for p in points})} sources, {len(power)} power "
           f"points; {n_gemms} distinct GEMMs on {len(machines)} machines, {a.jobs} at a time", flush=True)
-    sim = simulate(a.stcsim, machines, a.out, a.jobs)
+    if a.keep_runs:
+        runs = os.path.join(a.out, "runs")
+        os.makedirs(runs, exist_ok=True)
+        sim = simulate(a.stcsim, machines, runs, a.jobs)
+    else:
+        with tempfile.TemporaryDirectory(prefix="validate-runs-") as runs:
+            sim = simulate(a.stcsim, machines, runs, a.jobs)
 
     def row_of(p, g):
         return sim[(p["config"], p["sets"], g.key)]
@@ -483,11 +492,11 @@ def main():
         if p["kind"] == "speedup":
             d, s = (float(row_of(p, g)["time_s"]) for g in p["gemms"])
             p["simulated"] = d / s
-            p["kernel"] = row_of(p, p["gemms"][1])["kernel"]
+            p["kernel"] = row_of(p, p["gemms"][1]).get("kernel", "")
         else:
             r = row_of(p, p["gemms"][0])
             p["simulated"] = float(r["time_s"])
-            p["kernel"] = r["kernel"]
+            p["kernel"] = r.get("kernel", "")
         p["error"] = (p["simulated"] - p["published"]) / p["published"]
         p["held_out"] = p["source"] in holdout
     for p in power:
@@ -546,14 +555,14 @@ def main():
                              [p["published"] for p in sp], [f"{p['gpu'].split('-')[0]} {p['shape']} {p['pattern']}"
                                                             for p in sp],
                              "Sparse speedup over dense: simulated vs published", "published speedup (x)",
-                             "simulated speedup (x)")
+                             "simulated speedup (x)", groups=[family(p) for p in sp])
     tp = [p for p in points if p["kind"] == "time" and not p["excluded"]]
     if tp:
         compare.scatter_plot(os.path.join(a.out, "absolute.png"), [p["simulated"] * 1e6 for p in tp],
                              [p["published"] * 1e6 for p in tp],
                              [f"{p['gpu'].split('-')[0]} {p['shape']} {p['pattern']}" for p in tp],
                              "GEMM time: simulated vs published", "published time per GEMM (us)",
-                             "simulated time per GEMM (us)", log=True)
+                             "simulated time per GEMM (us)", log=True, groups=[family(p) for p in tp])
     shape_curve(a.out, curve, [sim[(CURVE_CONFIG, (), g.key)] for pair in curve for g in pair], points)
     tmp = os.path.join(a.out, "aggregates.json.tmp")
     with open(tmp, "w") as f:

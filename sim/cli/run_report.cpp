@@ -63,10 +63,11 @@ std::string format_run_report(const MachineConfig& machine, const std::vector<Ru
     }
     const EnergyBreakdown& e = run.total.energy;
     out += fmt::format("energy by component (mJ): MACs {:.3f}, operand selector + metadata {:.3f}, register file {:.3f}, "
-                       "shared memory {:.3f}, L2 {:.3f}, core overhead {:.3f}, DRAM {:.3f}, static {:.3f}; total {:.3f} in {:.3f} ms: "
+                       "shared memory {:.3f}, L2 {:.3f}, core overhead {:.3f}, active SMs {:.3f}, DRAM {:.3f}, static {:.3f}; total {:.3f} "
+                       "in {:.3f} ms: "
                        "average power {:.1f} W{}\n",
                        e.macs * 1e3, e.selector_metadata * 1e3, e.register_file * 1e3, e.shared_memory * 1e3,
-                       e.l2 * 1e3, e.overhead * 1e3, e.dram * 1e3, e.static_energy * 1e3, e.total() * 1e3, run.total.time_s * 1e3,
+                       e.l2 * 1e3, e.overhead * 1e3, e.sm_active * 1e3, e.dram * 1e3, e.static_energy * 1e3, e.total() * 1e3, run.total.time_s * 1e3,
                        run.total.power_w,
                        machine.arch.power_cap_w > 0 ? fmt::format(" (cap {} W)", machine.arch.power_cap_w) : "");
     out += fmt::format("traffic: L2 {:.3f} GB, DRAM {:.3f} GB; MACs executed {:.3f} G of {:.3f} G dense\n",

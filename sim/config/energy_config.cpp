@@ -45,6 +45,7 @@ EnergyConfig EnergyConfig::from_yaml(Section& s) {
   c.l2_pj_per_byte = s.get_double("l2_pj_per_byte", kPj);
   c.dram_pj_per_byte = s.get_double("dram_pj_per_byte", kPj);
   s.opt("core_overhead", c.core_overhead, {1.0, 100.0});
+  s.opt("sm_active_pj_per_cycle", c.sm_active_pj_per_cycle, kPj);
   s.finish();
   return c;
 }
@@ -69,6 +70,7 @@ YAML::Node EnergyConfig::to_yaml() const {
   n["l2_pj_per_byte"] = yaml_value(l2_pj_per_byte);
   n["dram_pj_per_byte"] = yaml_value(dram_pj_per_byte);
   n["core_overhead"] = yaml_value(core_overhead);
+  n["sm_active_pj_per_cycle"] = yaml_value(sm_active_pj_per_cycle);
   return n;
 }
 
@@ -77,7 +79,8 @@ bool EnergyConfig::operator==(const EnergyConfig& o) const {
          metadata_pj_per_bit == o.metadata_pj_per_bit && register_read_pj_per_32b == o.register_read_pj_per_32b &&
          register_write_pj_per_32b == o.register_write_pj_per_32b && smem_read_pj_per_byte == o.smem_read_pj_per_byte &&
          smem_write_pj_per_byte == o.smem_write_pj_per_byte && l2_pj_per_byte == o.l2_pj_per_byte &&
-         dram_pj_per_byte == o.dram_pj_per_byte && core_overhead == o.core_overhead;
+         dram_pj_per_byte == o.dram_pj_per_byte && core_overhead == o.core_overhead &&
+         sm_active_pj_per_cycle == o.sm_active_pj_per_cycle;
 }
 
 }  // namespace stcsim

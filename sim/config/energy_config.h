@@ -4,8 +4,9 @@
 // shipped values are estimates scaled from 45 nm figures; every number in configs/energy/*.yaml
 // carries its source. Static power is a property of the part, not of the node: arch.static_power_w.
 //
-// Clock tree, control and issue energy are one fitted factor on the core energies (core_overhead),
-// not modelled per instruction. Left out: interconnect (NoC) energy separate from L2 access and
+// Clock tree, control and issue energy are not modelled per instruction: a fitted energy per cycle of
+// each SM with a CTA resident (sm_active_pj_per_cycle) and a fitted factor on the core energies
+// (core_overhead) stand for them. Left out: interconnect (NoC) energy separate from L2 access and
 // data-dependent switching (zeros are charged like any value). The energies are at
 // arch.clock_mhz; a line the power cap slows scales them (report/power.h).
 #pragma once
@@ -49,6 +50,10 @@ struct EnergyConfig {
   // component (EnergyBreakdown::overhead). A fitted figure (configs/energy/*.yaml say on what);
   // 1..100, default 1 (none).
   double core_overhead = 1.0;
+  // Energy per cycle of each SM with at least one CTA resident, pJ: clock tree, warp schedulers and
+  // control of a running SM, paid whether its tensor cores are busy or stalled. Reported as its own
+  // component (EnergyBreakdown::sm_active). A fitted figure; >= 0, default 0 (none).
+  double sm_active_pj_per_cycle = 0;
 
   std::optional<MacEnergy> mac(DType t) const;
 

@@ -202,6 +202,7 @@ LayerResult line_result(const MachineConfig& machine, const LinePlan& lp, const 
   c.smem_write_bytes = u.shared_memory.write_bytes;
   c.l2_bytes = r.l2_bytes;
   c.dram_bytes = r.dram_bytes;
+  c.sm_active_cycles = st.sm.resident_cycles;
   r.energy = compute_energy(c, machine.energy, g.dtype);
   // The power cap: the clock the line sustains, and its time and energy there.
   const SustainedClock clock = sustain_clock({r.energy.core(), r.energy.dram, r.cycles}, machine.arch);

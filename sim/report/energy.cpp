@@ -17,6 +17,7 @@ EnergyCounts& EnergyCounts::operator+=(const EnergyCounts& o) {
   smem_write_bytes += o.smem_write_bytes;
   l2_bytes += o.l2_bytes;
   dram_bytes += o.dram_bytes;
+  sm_active_cycles += o.sm_active_cycles;
   return *this;
 }
 
@@ -27,6 +28,7 @@ EnergyBreakdown& EnergyBreakdown::operator+=(const EnergyBreakdown& o) {
   shared_memory += o.shared_memory;
   l2 += o.l2;
   overhead += o.overhead;
+  sm_active += o.sm_active;
   dram += o.dram;
   static_energy += o.static_energy;
   return *this;
@@ -39,6 +41,7 @@ void EnergyBreakdown::scale_core(double s) {
   shared_memory *= s;
   l2 *= s;
   overhead *= s;
+  sm_active *= s;
 }
 
 EnergyBreakdown compute_energy(const EnergyCounts& c, const EnergyConfig& e, DType t) {
@@ -53,6 +56,7 @@ EnergyBreakdown compute_energy(const EnergyCounts& c, const EnergyConfig& e, DTy
   b.shared_memory = pj * (d(c.smem_read_bytes) * e.smem_read_pj_per_byte + d(c.smem_write_bytes) * e.smem_write_pj_per_byte);
   b.l2 = pj * d(c.l2_bytes) * e.l2_pj_per_byte;
   b.overhead = (e.core_overhead - 1.0) * (b.macs + b.selector_metadata + b.register_file + b.shared_memory + b.l2);
+  b.sm_active = pj * d(c.sm_active_cycles) * e.sm_active_pj_per_cycle;
   b.dram = pj * d(c.dram_bytes) * e.dram_pj_per_byte;
   return b;
 }

@@ -21,6 +21,7 @@ struct EnergyCounts {
   std::uint64_t smem_write_bytes = 0;
   std::uint64_t l2_bytes = 0;
   std::uint64_t dram_bytes = 0;
+  std::uint64_t sm_active_cycles = 0;    // SM-cycles with a CTA resident, summed over SMs
 
   EnergyCounts& operator+=(const EnergyCounts& o);
 };
@@ -35,11 +36,13 @@ struct EnergyBreakdown {
   // What the per-access figures above leave out on the core supply (instruction issue, operand
   // collection, clock tree, control): energy.core_overhead - 1 times their sum.
   double overhead = 0;
+  // Clock tree and control of SMs with a CTA resident: energy.sm_active_pj_per_cycle per SM-cycle.
+  double sm_active = 0;
   double dram = 0;
   double static_energy = 0;  // static power x time (report/power.h)
 
   // The components on the GPU's core supply (all but DRAM and static): they scale with its voltage.
-  double core() const { return macs + selector_metadata + register_file + shared_memory + l2 + overhead; }
+  double core() const { return macs + selector_metadata + register_file + shared_memory + l2 + overhead + sm_active; }
   double dynamic() const { return core() + dram; }
   double total() const { return dynamic() + static_energy; }
   // Every core component times s (a lower clock's lower voltage: report/power.h).
@@ -54,6 +57,7 @@ struct EnergyBreakdown {
     f("shared_memory", shared_memory);
     f("l2", l2);
     f("overhead", overhead);
+    f("sm_active", sm_active);
     f("dram", dram);
     f("static", static_energy);
   }

@@ -1,12 +1,13 @@
 #!/usr/bin/python3
-"""Tests of scripts/fit_core_overhead.py:
+"""Tests of scripts/fit_power.py:
 
-- it recovers a factor from points the simulator itself produced with it: TFLOP/s of a power-capped
-  GEMM on the A100 PCIe config (250 W) at core_overhead 7, and a power point on the V100 config;
+- it recovers a value from points the simulator itself produced with it: TFLOP/s of a power-capped
+  GEMM on the A100 PCIe config (250 W) with sm_active_pj_per_cycle 2000, and a power point on the V100
+  config with core_overhead 4;
 - points that the factor does not move (a GEMM far below the cap, timed) are refused with exit 1;
-- bad input is one line `fit_core_overhead.py: error: ...`, exit 2, no traceback.
+- bad input is one line `fit_power.py: error: ...`, exit 2, no traceback.
 
-    fit_core_overhead_test.py STCSIM SOURCE_DIR
+    fit_power_test.py STCSIM SOURCE_DIR
 """
 
 import csv
@@ -18,7 +19,7 @@ import tempfile
 
 stcsim = os.path.abspath(sys.argv[1])
 source = os.path.abspath(sys.argv[2])
-script = os.path.join(source, "scripts", "fit_core_overhead.py")
+script = os.path.join(source, "scripts", "fit_power.py")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import check, failures, finish  # noqa: E402,F401
@@ -31,33 +32,37 @@ def fit(config, *points, extra=()):
     return subprocess.run(cmd, capture_output=True, text=True)
 
 
-def simulated(config, gemm, overhead):
-    """TFLOP/s and power of a dense fp16 GEMM simulated at the given factor."""
+def simulated(config, gemm, key, value, *sets):
+    """TFLOP/s, power and clock of a dense fp16 GEMM simulated with KEY = value (and further --set)."""
     with tempfile.TemporaryDirectory() as tmp:
         r = subprocess.run([stcsim, "run", "--config", os.path.join(source, config), "--gemm", gemm, "--out", tmp,
-                            "--set", f"energy.core_overhead={overhead}"], capture_output=True, text=True)
+                            "--set", f"{key}={value}", *[x for v in sets for x in ("--set", v)]], capture_output=True, text=True)
         check(r.returncode == 0, f"stcsim run {gemm}: {r.stderr.strip()}")
         with open(os.path.join(tmp, "results.csv"), newline="") as f:
             row = next(csv.DictReader(f))
-    return float(row["tflops"]), float(row["power_w"])
+    return float(row["tflops"]), float(row["power_w"]), float(row["clock_mhz"])
 
 
 def fitted(p):
-    m = re.search(r"^core_overhead ([0-9.]+) on", p.stdout, re.M)
+    m = re.search(r"^energy\.[a-z_0-9]+ ([0-9.]+) on", p.stdout, re.M)
     return float(m.group(1)) if m else None
 
 
 # A capped GEMM: its TFLOP/s pins the factor.
-tflops, _ = simulated("configs/a100_pcie.yaml", "2048x2048x2048", 7)
+tflops, _, clock = simulated("configs/a100_pcie.yaml", "2048x2048x2048", "energy.sm_active_pj_per_cycle", 2000)
+check(clock < 1400, f"the test GEMM is power-capped at 2000 pJ (clock {clock} MHz)")
 p = fit("configs/a100_pcie.yaml", f"2048x2048x2048:fp16:tflops={tflops!r}")
 check(p.returncode == 0, f"fit on a capped GEMM runs ({p.stderr.strip()})")
 got = fitted(p)
-check(got is not None and abs(got / 7 - 1) < 0.01, f"recovers 7 from its own TFLOP/s (got {got})")
-check("command: scripts/fit_core_overhead.py --config" in p.stdout, "prints the command for the config's comment")
+check(got is not None and abs(got / 2000 - 1) < 0.01, f"recovers 2000 from its own TFLOP/s (got {got})")
+check("command: scripts/fit_power.py --key energy.sm_active_pj_per_cycle --config" in p.stdout,
+      "prints the command for the config's comment")
 
 # Power points pin it below the cap too.
-_, watts = simulated("configs/v100_pcie.yaml", "2560x512x2560", 4)
-p = fit("configs/v100_pcie.yaml", f"2560x512x2560:fp16:power_w={watts!r}")
+_, watts, _ = simulated("configs/v100_pcie.yaml", "2560x512x2560", "energy.core_overhead", 4,
+                        "energy.sm_active_pj_per_cycle=0")
+p = fit("configs/v100_pcie.yaml", f"2560x512x2560:fp16:power_w={watts!r}",
+        extra=("--key", "energy.core_overhead", "--set", "energy.sm_active_pj_per_cycle=0"))
 got = fitted(p)
 check(p.returncode == 0 and got is not None and abs(got / 4 - 1) < 0.01, f"recovers 4 from its own power (got {got})")
 
@@ -73,11 +78,13 @@ for args, want in [
 ]:
     p = fit(*args)
     lines = p.stderr.strip().splitlines()
-    check(p.returncode == 2 and len(lines) == 1 and lines[0].startswith("fit_core_overhead.py: error: ") and want in lines[0],
+    check(p.returncode == 2 and len(lines) == 1 and lines[0].startswith("fit_power.py: error: ") and want in lines[0],
           f"{args}: one line naming '{want}' (got {p.returncode}: {p.stderr.strip()!r})")
 p = fit("configs/h100.yaml", "64x64x64:fp16:tflops=1", extra=("--low", "5", "--high", "2"))
 check(p.returncode == 2 and "--low and --high" in p.stderr, "a bad range is refused")
+p = fit("configs/h100.yaml", "64x64x64:fp16:tflops=1", extra=("--key", "energy.l2_pj_per_byte"))
+check(p.returncode == 2 and "--key energy.l2_pj_per_byte: one of" in p.stderr, "an unknown key is refused")
 p = fit("configs/h100.yaml", "64x64x64:bogus:tflops=1")
 check(p.returncode == 2 and "stcsim run failed" in p.stderr and "Traceback" not in p.stderr, "a failed simulation is one line")
 
-finish("fit_core_overhead_test")
+finish("fit_power_test")
