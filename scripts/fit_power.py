@@ -55,26 +55,26 @@ KEYS = {"energy.sm_active_pj_per_cycle": (10.0, 20000.0), "energy.core_overhead"
 
 
 def simulate(stcsim, config, points, key, value, extra_sets):
-    """Simulated value of each point with KEY = value."""
-    with tempfile.TemporaryDirectory() as tmp:
-        trace = os.path.join(tmp, "fit.trace")
-        with open(trace, "w") as f:
-            f.write("stcsim-trace v1\n# layer m n k dtype sparse pattern count\n")
-            for i, p in enumerate(points):
-                f.write(f"p{i} {p['m']} {p['n']} {p['k']} {p['dtype']} - dense 1\n")
-        cmd = [stcsim, "run", "--config", config, "--trace", trace, "--out", tmp,
-               "--set", f"{key}={value:.6g}", "--set", "kernel.dense_fallback=false"]
-        for s in extra_sets:
-            cmd += ["--set", s]
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode != 0:
-            last = (r.stderr.strip().splitlines() or ["(no message)"])[-1]
-            raise InputError(f"stcsim run failed: {last}")
-        with open(os.path.join(tmp, "results.csv"), newline="") as f:
-            rows = {row["layer"]: row for row in csv.DictReader(f)}
+    """Simulated value of each point with KEY = value, each GEMM alone on a cold machine (as
+    validate.py runs them)."""
     out = []
-    for i, p in enumerate(points):
-        row = rows[f"p{i}"]
+    for p in points:
+        with tempfile.TemporaryDirectory() as tmp:
+            # A trace line with no weight operand, as validate.py writes it (--gemm would put weights on B).
+            trace = os.path.join(tmp, "fit.trace")
+            with open(trace, "w") as f:
+                f.write("stcsim-trace v1\n# layer m n k dtype sparse pattern count\n")
+                f.write(f"p {p['m']} {p['n']} {p['k']} {p['dtype']} - dense 1\n")
+            cmd = [stcsim, "run", "--config", config, "--trace", trace,
+                   "--out", tmp, "--set", f"{key}={value:.6g}", "--set", "kernel.dense_fallback=false"]
+            for s in extra_sets:
+                cmd += ["--set", s]
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            if r.returncode != 0:
+                last = (r.stderr.strip().splitlines() or ["(no message)"])[-1]
+                raise InputError(f"stcsim run failed: {last}")
+            with open(os.path.join(tmp, "results.csv"), newline="") as f:
+                row = next(csv.DictReader(f))
         t = float(row["time_s"])
         if p["metric"] == "tflops":
             out.append(2.0 * p["m"] * p["n"] * p["k"] / t / 1e12)
@@ -82,7 +82,7 @@ def simulate(stcsim, config, points, key, value, extra_sets):
             out.append(t * 1e6)
         else:
             out.append(float(row["power_w"]))
-        p["clock_mhz"] = row.get("clock_mhz", "")
+        p["clock_mhz"] = f"{float(row['clock_mhz']):.0f}" if row.get("clock_mhz") else ""
     return out
 
 
@@ -152,6 +152,9 @@ if __name__ == "__main__":
     except InputError as e:
         print(f"fit_power.py: error: {e}", file=sys.stderr)
         sys.exit(2)
+    except BrokenPipeError:  # the reader (a pager, head) left: nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
     except KeyboardInterrupt:
         print("fit_power.py: interrupted", file=sys.stderr)
         sys.exit(130)

@@ -225,15 +225,14 @@ def load_points(sources, only):
 
 
 def simulate(stcsim, machines, out, jobs):
-    """Simulated time per (machine, GEMM key): one stcsim run per machine (split across jobs)."""
+    """Simulated time per (machine, GEMM key): one stcsim run per GEMM, `jobs` at a time."""
+    # One run per GEMM: lines of one trace share a memory system (the L2 a line leaves warms the
+    # next), so each GEMM alone, on a cold machine, makes its result independent of what else is
+    # validated and of --jobs.
     work = []
     for (config, sets), gemms in sorted(machines.items()):
-        keys = sorted(gemms)
-        chunks = max(1, min(jobs, len(keys)))
-        for c in range(chunks):
-            part = keys[c::chunks]
-            if part:
-                work.append((config, sets, part, gemms))
+        for key in sorted(gemms):
+            work.append((config, sets, [key], gemms))
 
     def run(item):
         config, sets, keys, gemms = item
@@ -603,6 +602,9 @@ if __name__ == "__main__":
     except compare.CompareError as e:
         print(f"validate.py: error: {e}", file=sys.stderr)
         sys.exit(2)
+    except BrokenPipeError:  # the reader (a pager, head) left: nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
     except KeyboardInterrupt:
         print("validate.py: interrupted", file=sys.stderr)
         sys.exit(2)
