@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""Fit one energy key of a machine to measured points: energy.sm_active_pj_per_cycle (the default) or
-energy.core_overhead, the fitted parts of the power model (docs/model.md, "Energy") that set how much
+"""Fit one energy key of a machine to measured points: energy.core_overhead (the default) or
+energy.sm_active_pj_per_cycle, the fitted parts of the power model (docs/model.md, "Energy") that set how much
 power a GEMM draws, and so, under arch.power_cap_w, the clock it sustains.
 
     scripts/fit_power.py --config configs/a100.yaml --point 8192x8192x8192:fp16:tflops=258
     scripts/fit_power.py --config configs/v100_pcie.yaml --point 2560x512x2560:fp16:power_w=178 ...
-    scripts/fit_power.py --key energy.core_overhead --low 1 --high 30 --config ... --point ...
+    scripts/fit_power.py --key energy.sm_active_pj_per_cycle --set energy.core_overhead=1 --config ... --point ...
 
 Each --point is MxNxK:DTYPE:METRIC=VALUE, a dense GEMM with its measured TFLOP/s (tflops), time per
 GEMM in microseconds (time_us) or average board power in watts (power_w). The fit minimises the sum of
@@ -92,7 +92,7 @@ def main():
     ap.add_argument("--point", action="append", default=[], required=True)
     ap.add_argument("--set", action="append", default=[], help="further config overrides, as stcsim run --set")
     ap.add_argument("--stcsim", default=os.path.join(ROOT, "build", "stcsim"))
-    ap.add_argument("--key", default="energy.sm_active_pj_per_cycle", help=f"one of {', '.join(KEYS)}")
+    ap.add_argument("--key", default="energy.core_overhead", help=f"one of {', '.join(KEYS)}")
     ap.add_argument("--low", type=float, help="lowest value tried (default: the key's, see KEYS)")
     ap.add_argument("--high", type=float, help="highest value tried")
     a = ap.parse_args()

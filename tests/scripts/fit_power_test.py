@@ -51,7 +51,8 @@ def fitted(p):
 # A capped GEMM: its TFLOP/s pins the factor.
 tflops, _, clock = simulated("configs/a100_pcie.yaml", "2048x2048x2048", "energy.sm_active_pj_per_cycle", 2000)
 check(clock < 1400, f"the test GEMM is power-capped at 2000 pJ (clock {clock} MHz)")
-p = fit("configs/a100_pcie.yaml", f"2048x2048x2048:fp16:tflops={tflops!r}")
+p = fit("configs/a100_pcie.yaml", f"2048x2048x2048:fp16:tflops={tflops!r}",
+        extra=("--key", "energy.sm_active_pj_per_cycle"))
 check(p.returncode == 0, f"fit on a capped GEMM runs ({p.stderr.strip()})")
 got = fitted(p)
 check(got is not None and abs(got / 2000 - 1) < 0.01, f"recovers 2000 from its own TFLOP/s (got {got})")
@@ -61,8 +62,7 @@ check("command: scripts/fit_power.py --key energy.sm_active_pj_per_cycle --confi
 # Power points pin it below the cap too.
 _, watts, _ = simulated("configs/v100_pcie.yaml", "2560x512x2560", "energy.core_overhead", 4,
                         "energy.sm_active_pj_per_cycle=0")
-p = fit("configs/v100_pcie.yaml", f"2560x512x2560:fp16:power_w={watts!r}",
-        extra=("--key", "energy.core_overhead", "--set", "energy.sm_active_pj_per_cycle=0"))
+p = fit("configs/v100_pcie.yaml", f"2560x512x2560:fp16:power_w={watts!r}")
 got = fitted(p)
 check(p.returncode == 0 and got is not None and abs(got / 4 - 1) < 0.01, f"recovers 4 from its own power (got {got})")
 
