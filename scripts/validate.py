@@ -146,7 +146,8 @@ def machine_of(row):
 class Gemm:
     """One GEMM line to simulate; equal ones are simulated once per machine."""
 
-    def __init__(self, row, pattern, sparse):
+    def __init__(self, row, pattern, sparse, machine=None):
+        self.machine = machine if machine is not None else machine_of(row)  # (config, --set overrides)
         self.m, self.n, self.k = as_int(row, "m"), as_int(row, "n"), as_int(row, "k")
         self.count = as_int(row, "count") if row["count"] else 1
         self.dtype = row["dtype"]
@@ -193,9 +194,10 @@ def load_points(sources, only):
                 points.append(dict(base, kind="speedup", published=float(r["value"]), gemms=(dense, sparse),
                                    derived=""))
             else:
+                # The simulated time covers all `count` GEMMs of the line: so does the published one.
                 value = float(r["value"])
-                flops = 2.0 * sparse.m * sparse.n * sparse.k
-                time_s = value * 1e-6 if r["metric"] == "time_us" else flops / (value * 1e12)
+                flops = 2.0 * sparse.m * sparse.n * sparse.k * sparse.count
+                time_s = value * 1e-6 * sparse.count if r["metric"] == "time_us" else flops / (value * 1e12)
                 points.append(dict(base, kind="time", published=time_s, gemms=(sparse,), derived="", metric=r["metric"]))
         # Speedups a source gives as a dense and a sparse absolute row of the same shape.
         for r in rows:
@@ -209,7 +211,7 @@ def load_points(sources, only):
                 continue
             d = same[0]  # of several dense rows (a source timing its baseline twice), the first in the file
 
-            def t(x):
+            def t(x):  # seconds per GEMM (the pair has equal counts)
                 v = float(x["value"])
                 return v * 1e-6 if x["metric"] == "time_us" else 2.0 * int(x["m"]) * int(x["n"]) * int(x["k"]) / (v * 1e12)
 
@@ -219,6 +221,8 @@ def load_points(sources, only):
                            "pattern": r["pattern"], "library": r["library"],
                            "kernel_family": FAMILY[os.path.splitext(os.path.basename(config))[0]],
                            "where": r["_where"], "kind": "speedup", "published": t(d) / t(r),
+                           # Each row's GEMM on its own row's machine: a dense row of another kernel family
+                           # (Hopper wgmma against an Ampere-style mma.sp, say) runs on that family's config.
                            "gemms": (Gemm(d, "dense", "-"), Gemm(r, r["pattern"], r["sparse"])),
                            "derived": f"from rows {d['id']} and {r['id']}"})
     return points
@@ -398,6 +402,8 @@ def main():
     a = ap.parse_args()
     if a.jobs < 1:
         raise InputError(f"--jobs must be >= 1 (got {a.jobs})")
+    if a.write_expected and a.source:
+        raise InputError("--write-expected writes the whole suite's figures: run it without --source")
     if not os.access(a.stcsim, os.X_OK):
         raise InputError(f"{a.stcsim}: no stcsim binary there (build it, or give --stcsim)")
     os.makedirs(a.out, exist_ok=True)
@@ -445,12 +451,14 @@ def main():
         p["excluded"] = next((excluded[(p["source"], r)] for r in rows if (p["source"], r) in excluded), "")
     power_dir = os.path.join(a.validation, "power")
     power = []
+    unshaped = []  # power rows without a GEMM shape: listed, not simulated
     if os.path.isdir(power_dir):
         for f in sorted(os.listdir(power_dir)):
             if f.endswith(".csv") and (not a.source or os.path.splitext(f)[0] in a.source):
                 for r in read_table(os.path.join(power_dir, f), POWER_COLUMNS):
                     if not (r["m"] and r["n"] and r["k"]):
-                        continue  # a workload with no GEMM shape cannot be simulated; listed, not compared
+                        unshaped.append(f"{os.path.splitext(f)[0]} {r['id']}")  # no GEMM to simulate
+                        continue
                     as_float(r, "power_w")
                     config, sets = machine_of(r)
                     r2 = dict(r, count="1", sparse="B" if r["pattern"] != "dense" else "-")
@@ -463,13 +471,13 @@ def main():
     machines = {}
     for p in points:
         for g in p["gemms"]:
-            machines.setdefault((p["config"], p["sets"]), {})[g.key] = g
+            machines.setdefault(g.machine, {})[g.key] = g
     for p in power:
-        machines.setdefault((p["config"], p["sets"]), {})[p["gemm"].key] = p["gemm"]
+        machines.setdefault(p["gemm"].machine, {})[p["gemm"].key] = p["gemm"]
     curve = []
     for (m, n, k) in CURVE_SHAPES:
         row = {"m": str(m), "n": str(n), "k": str(k), "count": "1", "dtype": "fp16", "_where": "CURVE_SHAPES"}
-        pair = (Gemm(row, "dense", "-"), Gemm(row, "2:4", "B"))
+        pair = (Gemm(row, "dense", "-", (CURVE_CONFIG, ())), Gemm(row, "2:4", "B", (CURVE_CONFIG, ())))
         curve.append(pair)
         for g in pair:
             machines.setdefault((CURVE_CONFIG, ()), {})[g.key] = g
@@ -485,7 +493,7 @@ def main():
             sim = simulate(a.stcsim, machines, runs, a.jobs)
 
     def row_of(p, g):
-        return sim[(p["config"], p["sets"], g.key)]
+        return sim[(g.machine[0], g.machine[1], g.key)]
 
     for p in points:
         if p["kind"] == "speedup":
@@ -526,6 +534,8 @@ def main():
         for p in power:
             print(f"{p['source'][:28]:28} {p['id'][:26]:26} {p['gpu'][:15]:15} {p['workload'][:40]:40} "
                   f"{p['published']:8.0f}W {p['simulated']:8.0f}W {100 * p['error']:+6.1f}%")
+    if unshaped:
+        print(f"power rows without a GEMM shape, not simulated: {', '.join(unshaped)}")
     print(f"\naggregates (error = simulated / published - 1; {aggs['excluded']} excluded points left out)")
     for scope in ("all", "fitted", "held_out"):
         s = aggs[scope]
@@ -567,8 +577,9 @@ def main():
     with open(tmp, "w") as f:
         json.dump(aggs, f, indent=1, sort_keys=True)
     os.replace(tmp, os.path.join(a.out, "aggregates.json"))
-    print(f"\nwrote {a.out}/points.csv, aggregates.json, speedup.png, absolute.png, a100_shapes.csv, a100_shapes.png"
-          + (", power.csv" if power else ""))
+    wrote = ["points.csv"] + (["power.csv"] if power else []) + (["speedup.png"] if sp else []) + \
+        (["absolute.png"] if tp else []) + ["a100_shapes.csv", "a100_shapes.png", "aggregates.json"]
+    print(f"\nwrote {a.out}/: {', '.join(wrote)}")
 
     expected = os.path.join(a.validation, "expected.json")
     if a.write_expected:

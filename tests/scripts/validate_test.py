@@ -4,12 +4,15 @@ measurements; the shipped suite itself runs as the ctest entry validation.suite)
 
 - a source with a dense and a 2:4 absolute row of one shape gives two time points and one derived
   speedup point, whose published value is the ratio of the two rows and whose simulated value is the
-  ratio of the simulated times in points.csv; the error is simulated / published - 1;
+  ratio of the simulated times in points.csv; the error is simulated / published - 1; a derived
+  speedup of two kernel families (Hopper dense, Ampere-style 2:4) runs each GEMM on its own family's
+  config; time_us is per GEMM, so a line of 3 GEMMs is compared with 3 times it;
 - a held-out source is aggregated apart, an excluded point (and the speedup derived from it) is left
   out of the aggregates but written to points.csv;
 - --write-expected then --check passes; an expected.json with a tighter figure makes --check exit 1
   naming the aggregate;
-- every bad input is one line `validate.py: error: FILE:LINE: ...` (or the path), no traceback, exit 2.
+- every bad input is one line `validate.py: error: FILE:LINE: ...` (or the path), no traceback, exit 2,
+  and --write-expected with --source (partial figures) is refused.
 
     validate_test.py STCSIM SOURCE_DIR
 """
@@ -35,6 +38,11 @@ ROWS_A = [
     "d1,H100-SXM5-80GB,,lib,wgmma,fp16,1024,1024,2048,1,none,dense,time_us,40,,synthetic,",
     "s1,H100-SXM5-80GB,,lib,wgmma,fp16,1024,1024,2048,1,B,2:4,time_us,25,,synthetic,",
     "t1,H100-SXM5-80GB,,lib,wgmma,fp16,2048,2048,2048,1,none,dense,tflops,500,,synthetic,",
+    # A Hopper dense kernel against an Ampere-style sparse one: each on its own kernel family's config.
+    "hd,H100-SXM5-80GB,,lib,wgmma,bf16,768,1024,1024,1,none,dense,time_us,20,,synthetic,",
+    "hs,H100-SXM5-80GB,,lib2,mma.sp,bf16,768,1024,1024,1,B,2:4,time_us,30,,synthetic,",
+    # A line of 3 GEMMs timed per GEMM.
+    "c3,H100-SXM5-80GB,,lib,wgmma,fp16,512,512,512,3,none,dense,time_us,10,,synthetic,",
 ]
 ROWS_B = [
     "p1,A100-SXM4-40GB,1410,lib,mma.sp,fp16,2048,1024,1024,1,B,2:4,speedup,1.5,,synthetic,",
@@ -74,7 +82,15 @@ with tempfile.TemporaryDirectory() as tmp:
     check(p.returncode == 0, f"a good suite runs (exit {p.returncode}: {p.stderr.strip()})")
     with open(os.path.join(out, "points.csv"), newline="") as f:
         pts = {r["id"]: r for r in csv.DictReader(f)}
-    check(set(pts) == {"d1", "s1", "t1", "p1", "x1", "s1/d1"}, f"points: {sorted(pts)}")
+    check(set(pts) == {"d1", "s1", "t1", "p1", "x1", "s1/d1", "hd", "hs", "hs/hd", "c3"}, f"points: {sorted(pts)}")
+    if {"hd", "hs", "hs/hd"} <= set(pts):
+        check(pts["hd"]["config"] == "configs/h100.yaml" and pts["hs"]["config"] == "configs/h100_mma_sp.yaml",
+              f"kernel families pick configs ({pts['hd']['config']}, {pts['hs']['config']})")
+        want = float(pts["hd"]["simulated"]) / float(pts["hs"]["simulated"])
+        check(abs(float(pts["hs/hd"]["simulated"]) / want - 1) < 1e-9,
+              "a derived speedup runs each row's GEMM on its own row's config")
+    if "c3" in pts:
+        check(abs(float(pts["c3"]["published"]) - 30e-6) < 1e-15, "time_us is per GEMM: a line of 3 is 3 times it")
     if "s1/d1" in pts and "s1" in pts and "d1" in pts:
         sp, s1, d1 = pts["s1/d1"], pts["s1"], pts["d1"]
         check(abs(float(sp["published"]) - 1.6) < 1e-12, f"derived published speedup 40 / 25 = 1.6 (got {sp['published']})")
@@ -93,7 +109,7 @@ with tempfile.TemporaryDirectory() as tmp:
     check(aggs["held_out"]["sources"] == ["src_b"] and aggs["fitted"]["sources"] == ["src_a"], "held out apart")
     check(aggs["held_out"]["speedup"]["n"] == 1 and aggs["held_out"]["time"] is None,
           "held out: the speedup point only (its time point is excluded)")
-    check(aggs["all"]["time"]["n"] == 3 and aggs["all"]["speedup"]["n"] == 2, "all: 3 time and 2 speedup points")
+    check(aggs["all"]["time"]["n"] == 6 and aggs["all"]["speedup"]["n"] == 3, "all: 6 time and 3 speedup points")
     for f in ("speedup.png", "absolute.png"):
         check(os.path.getsize(os.path.join(out, f)) > 1000, f"{f} written")
     check(not [f for f in os.listdir(out) if f.endswith(".tmp")], "no temporary file left")
@@ -125,6 +141,8 @@ with tempfile.TemporaryDirectory() as tmp:
         ("excluded point missing", dict(excluded="src_a zz  # r\n"), "excluded.txt: src_a has no point 'zz'", None),
         ("excluded without reason", dict(excluded="src_a d1\n"), "excluded.txt:2: want 'source point  # reason'", None),
     ]
+    p = run(suite, out, "--source", "src_a", "--write-expected")
+    one_line_error(p, "--write-expected writes the whole suite's figures", "partial --write-expected")
     for what, kw, want, special in cases:
         shutil.rmtree(bad, ignore_errors=True)
         write_suite(bad, **kw)
