@@ -274,7 +274,12 @@ def simulate(stcsim, machines, out, jobs):
 
 
 def family(p):
-    return f"{p['gpu'].split('-')[0]} {p['kernel_family']} {p['pattern'].split('(')[0]}"
+    """GPU x instruction x pattern: a dense GEMM on a sparse kernel config issues that family's dense
+    instruction (mma.sp.sync kernels: mma.sync; wgmma.sp: wgmma)."""
+    instr = p["kernel_family"]
+    if p["pattern"] == "dense" and instr == "mma.sp":
+        instr = "mma.sync"
+    return f"{p['gpu'].split('-')[0]} {instr} {p['pattern'].split('(')[0]}"
 
 
 def summarize(points, holdout):
