@@ -26,6 +26,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import script_main  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 METRICS = ("tflops", "time_us", "power_w")
 
@@ -147,14 +150,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except InputError as e:
-        print(f"fit_power.py: error: {e}", file=sys.stderr)
-        sys.exit(2)
-    except BrokenPipeError:  # the reader (a pager, head) left: nothing more to say
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("fit_power.py: interrupted", file=sys.stderr)
-        sys.exit(130)
+    script_main.run(main, "fit_power.py", (InputError,))

@@ -38,6 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import compare  # noqa: E402  (the same table, aggregate and plot code as user comparisons)
+import script_main  # noqa: E402
 
 POINT_COLUMNS = ["id", "gpu", "clock_mhz", "library", "kernel", "dtype", "m", "n", "k", "count", "sparse", "pattern",
                  "metric", "value", "baseline", "read_from", "note"]
@@ -94,6 +95,9 @@ def read_table(path, columns):
     header = [h.strip() for h in next(reader)]
     if header != columns:
         raise InputError(f"{path}:{first + 1}: the header must be exactly {','.join(columns)}")
+    # Points name their file relative to the repository when it is inside it (what the outputs record),
+    # else as given.
+    shown = os.path.relpath(path, ROOT) if os.path.abspath(path).startswith(ROOT + os.sep) else path
     rows = []
     for i, cells in enumerate(reader):
         lineno = first + 2 + i
@@ -102,7 +106,7 @@ def read_table(path, columns):
         if len(cells) != len(columns):
             raise InputError(f"{path}:{lineno}: {len(cells)} fields, the header has {len(columns)}")
         row = {c: v.strip() for c, v in zip(columns, cells)}
-        row["_where"] = f"{path}:{lineno}"
+        row["_where"] = f"{shown}:{lineno}"
         rows.append(row)
     return rows
 
@@ -610,17 +614,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except InputError as e:
-        print(f"validate.py: error: {e}", file=sys.stderr)
-        sys.exit(2)
-    except compare.CompareError as e:
-        print(f"validate.py: error: {e}", file=sys.stderr)
-        sys.exit(2)
-    except BrokenPipeError:  # the reader (a pager, head) left: nothing more to say
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("validate.py: interrupted", file=sys.stderr)
-        sys.exit(2)
+    script_main.run(main, "validate.py", (InputError, compare.CompareError), interrupted_status=2)

@@ -164,7 +164,8 @@ constexpr const char* kHelp =
     "batch 32, sequence 128) on config C (default configs/h100.yaml), dense and 2:4, with and without\n"
     "--exact, each case R times (default 5) in a fresh process pinned to CPU 0. Prints the median wall\n"
     "time and its spread, peak RSS, and simulated GPU cycles and MMA instructions per second.\n"
-    "--quick: one repeat. --smoke: a 512^3 GEMM and one repeat (checks the program, not the speed).\n";
+    "--quick: one repeat. --smoke: a 512^3 GEMM and one repeat (checks the program, not the speed), and\n"
+    "fails unless every case simulated cycles and --exact gave the default's cycles.\n";
 
 // A path under the source folder as the repository names it.
 std::string shown(const std::string& path) {
@@ -225,6 +226,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> workloads{"gemm"};
     if (!o.smoke) workloads.push_back("trace");
     bool pinned = true;
+    std::vector<std::string> wrong;  // --smoke: what the figures got wrong
     for (const auto& w : workloads) {
       for (const char* p : {"dense", "2:4"}) {
         std::uint64_t cycles[2] = {0, 0};
@@ -255,9 +257,17 @@ int main(int argc, char** argv) {
                                       : 0.0;
         std::printf("%-7s %-6s exact vs default: %llu vs %llu cycles (%+.4f%%)\n", w.c_str(), p,
                     static_cast<unsigned long long>(cycles[1]), static_cast<unsigned long long>(cycles[0]), diff);
+        if (cycles[0] == 0) wrong.push_back(fmt::format("{} {}: no cycles simulated", w, p));
+        if (cycles[1] != cycles[0]) {
+          wrong.push_back(fmt::format("{} {}: --exact gives {} cycles, the default {}", w, p, cycles[1], cycles[0]));
+        }
       }
     }
     if (!pinned) std::printf("\nnote: pinning to CPU 0 was refused; the children ran unpinned\n");
+    if (o.smoke && !wrong.empty()) {
+      for (const std::string& m : wrong) std::fprintf(stderr, "stcsim_bench --smoke: %s\n", m.c_str());
+      return 1;
+    }
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "stcsim_bench: %s\n", e.what());
