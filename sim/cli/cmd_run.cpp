@@ -127,6 +127,7 @@ int cmd_run(const std::vector<std::string>& args) {
       ("vcd", po::value<std::string>(), "write a waveform of the main signals to FILE")
       ("functional", "also compute every GEMM for real through the datapath and compare with a reference GEMM (small GEMMs)")
       ("weight-stats", "add each weight line's kept density, metadata bytes and magnitude kept to results.csv")
+      ("model", po::value<std::string>()->default_value("fast"), "SM model: fast (priced k-blocks) or cycle (warps on SystemC sub-cores, register files, selectors, tensor cores)")
       ("exact", "price every k-block anew, one MMA at a time (no caching of equal k-blocks; same results, slower)");
   po::variables_map vm;
   if (!parse_args(args, opts, {}, vm, kUsage, kExamples)) return 0;
@@ -150,6 +151,11 @@ int cmd_run(const std::vector<std::string>& args) {
   if (!seed || *seed < 0) throw UsageError(fmt::format("--seed: '{}' is not an integer >= 0", vm["seed"].as<std::string>()));
   sim_opts.seed = static_cast<std::uint64_t>(*seed);
   sim_opts.exact = vm.count("exact") != 0;
+  const std::string model = vm["model"].as<std::string>();
+  const auto m = parse_sim_model(model);
+  if (!m) throw UsageError(fmt::format("--model: '{}' is not fast or cycle", model));
+  sim_opts.model = *m;
+  if (sim_opts.exact && sim_opts.model == SimModel::cycle) throw UsageError("--exact checks the fast model's pricing; it does not go with --model cycle");
   if (vm.count("vcd")) sim_opts.vcd_path = vm["vcd"].as<std::string>();
   std::string out_dir;
   if (vm.count("out")) {

@@ -27,6 +27,8 @@ SmConfig SmConfig::from_yaml(Section& s) {
     s.fail_key("max_threads_per_cta", fmt::format("must be a multiple of 32 and <= max_warps x 32 = {} (got {})",
                                                   c.max_warps * 32, c.max_threads_per_cta));
   }
+  s.opt("math_queue_depth", c.math_queue_depth, {1, 1024});
+  s.opt("mio_queue_depth", c.mio_queue_depth, {1, 1024});
   Section rf = s.child("register_file");
   c.register_file = RegisterFileConfig::from_yaml(rf);
   Section sh = s.child("shared_memory");
@@ -43,6 +45,8 @@ YAML::Node SmConfig::to_yaml() const {
   n["max_warps"] = yaml_value(max_warps);
   n["max_ctas"] = yaml_value(max_ctas);
   n["max_threads_per_cta"] = yaml_value(max_threads_per_cta);
+  n["math_queue_depth"] = yaml_value(math_queue_depth);
+  n["mio_queue_depth"] = yaml_value(mio_queue_depth);
   n["register_file"] = register_file.to_yaml();
   n["shared_memory"] = shared_memory.to_yaml();
   return n;
@@ -51,7 +55,7 @@ YAML::Node SmConfig::to_yaml() const {
 bool SmConfig::operator==(const SmConfig& o) const {
   return sub_cores == o.sub_cores && tensor_cores == o.tensor_cores && warp_schedulers == o.warp_schedulers &&
          max_warps == o.max_warps && max_ctas == o.max_ctas && max_threads_per_cta == o.max_threads_per_cta &&
-         register_file == o.register_file && shared_memory == o.shared_memory;
+         math_queue_depth == o.math_queue_depth && mio_queue_depth == o.mio_queue_depth && register_file == o.register_file && shared_memory == o.shared_memory;
 }
 
 double GpuConfig::tflops(std::int64_t macs_per_clock_per_tc) const {

@@ -28,6 +28,11 @@ struct SmConfig {
   int max_warps = 0;        // resident warps per SM; required, 1..1024
   int max_ctas = 0;         // resident CTAs per SM; required, 1..1024
   int max_threads_per_cta = 1024;    // threads one CTA may have; 32..max_warps x 32, a multiple of 32
+  // Cycle model (--model cycle): entries of each sub-core's queue of MMAs to its operand collector,
+  // and of its MIO queue of shared-memory accesses; a full queue stops the scheduler issuing into it.
+  // 1..1024; defaults 2 and 8.
+  int math_queue_depth = 2;
+  int mio_queue_depth = 8;
   RegisterFileConfig register_file;  // arch.sm.register_file; required
   SharedMemoryConfig shared_memory;  // arch.sm.shared_memory; required
 

@@ -7,15 +7,21 @@
 
 #include "common/error.h"
 #include "common/stats_ops.h"
+#include "sm/cycle_sm.h"
 
 namespace stcsim {
 
-GpuModule::GpuModule(const sc_core::sc_module_name& name, const MachineConfig& machine, bool exact, int slots)
+GpuModule::GpuModule(const sc_core::sc_module_name& name, const MachineConfig& machine, bool exact, int slots,
+                     SimModel model)
     : sc_core::sc_module(name), machine_(machine), memory_(std::make_unique<MemorySystem>(machine.arch)), exact_(exact) {
   slots_ = slots > 0 ? slots : TileScheduler::ctas_per_sm(machine);
   for (int sm = 0; sm < machine.arch.sms; ++sm) {
-    sms_.push_back(std::make_unique<SmModule>(("sm" + std::to_string(sm)).c_str(), machine, sm, slots_,
-                                              static_cast<SmHost&>(*this)));
+    const std::string n = "sm" + std::to_string(sm);
+    if (model == SimModel::cycle) {
+      sms_.push_back(std::make_unique<CycleSm>(n.c_str(), machine, sm, slots_, static_cast<SmHost&>(*this)));
+    } else {
+      sms_.push_back(std::make_unique<SmModule>(n.c_str(), machine, sm, slots_, static_cast<SmHost&>(*this)));
+    }
   }
   SC_THREAD(controller);
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config/machine_config.h"
+#include "gpu/sim_model.h"
 #include "memory/memory_system.h"
 #include "scheduler/launch_plan.h"
 #include "scheduler/tile_scheduler.h"
@@ -49,7 +50,9 @@ class GpuModule : public sc_core::sc_module, private SmHost {
   // `exact`: SMs price every k-block anew, one MMA at a time (SmHost::Launch::exact). `slots`: CTA
   // slots per SM, the most any queued launch's kernel fits (0: as many as `machine`'s kernel fits).
   // Each launch then uses as many as its own kernel (its coster's machine) fits.
-  GpuModule(const sc_core::sc_module_name& name, const MachineConfig& machine, bool exact = false, int slots = 0);
+  // `model`: which SM model plays the CTAs (gpu/sim_model.h).
+  GpuModule(const sc_core::sc_module_name& name, const MachineConfig& machine, bool exact = false, int slots = 0,
+            SimModel model = SimModel::fast);
 
   // Queue a launch before sc_start(); the plan and coster must outlive the simulation. With
   // `fresh_memory` the launch starts on a new memory system (its stats restart too).

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "config/machine_config.h"
+#include "gpu/sim_model.h"
 #include "mapping/math_path.h"
 #include "report/results.h"
 #include "report/stats_tree.h"
@@ -31,6 +32,9 @@ struct SimOptions {
   // instead of once per run of equal k-blocks and once per CTA work class. Same results, slower:
   // the check that the caching is exact.
   bool exact = false;
+  // Which model plays the SMs: fast (k-blocks priced in closed form) or cycle (warps on SystemC
+  // sub-cores, register files, selectors, tensor cores and shared memory).
+  SimModel model = SimModel::fast;
 };
 
 // One run: a trace with a label ("dense", "2:4").

@@ -82,12 +82,25 @@ std::int64_t RegisterFile::deliver(const MmaFragments& f, std::int64_t count, in
   const std::int64_t reused = count - first;
   const std::int64_t cycles = this->cycles(f, count, a_reuse);
   const bool cache_holds_a = f.a > 0 && f.a <= cfg_.reuse_cache_entries;
+  account(f, count, first * f.a + (cache_holds_a ? 0 : reused * f.a), cache_holds_a ? reused * f.a : 0, cycles,
+          metadata_bits_per_mma);
+  return cycles;
+}
 
+std::int64_t RegisterFile::deliver_one(const MmaFragments& f, bool a_reused, std::int64_t metadata_bits,
+                                       std::int64_t known_cycles) {
+  const std::int64_t cycles = known_cycles >= 0 ? known_cycles : mma_cycles(f, a_reused);
+  const bool hit = a_reused && f.a > 0 && f.a <= cfg_.reuse_cache_entries;
+  account(f, 1, hit ? 0 : f.a, hit ? f.a : 0, cycles, metadata_bits);
+  return cycles;
+}
+
+void RegisterFile::account(const MmaFragments& f, std::int64_t count, std::int64_t a_reads, std::int64_t a_hits,
+                           std::int64_t cycles, std::int64_t metadata_bits_per_mma) {
   const auto lanes = [](std::int64_t regs) { return static_cast<std::uint64_t>(regs) * 32; };
-  const std::int64_t a_reads = first * f.a + (cache_holds_a ? 0 : reused * f.a);
   stats_.reads += lanes(a_reads + count * (f.b + f.c + f.meta));
   stats_.writes += lanes(count * f.d);
-  stats_.reuse_hits += cache_holds_a ? lanes(reused * f.a) : 0;
+  stats_.reuse_hits += lanes(a_hits);
   stats_.metadata_bits += static_cast<std::uint64_t>(count * metadata_bits_per_mma);
   stats_.port_cycles += static_cast<std::uint64_t>(cycles);
   // Conflict-free: the same reads spread evenly over every bank's ports.
@@ -97,7 +110,6 @@ std::int64_t RegisterFile::deliver(const MmaFragments& f, std::int64_t count, in
   const std::int64_t ideal_writes = ceil_div(count * f.d * access_per_reg, std::int64_t{cfg_.banks_per_sub_core} * cfg_.writes_per_cycle_per_bank);
   const std::int64_t ideal = std::max(ideal_reads, ideal_writes);
   stats_.conflict_cycles += static_cast<std::uint64_t>(std::max<std::int64_t>(0, cycles - ideal));
-  return cycles;
 }
 
 }  // namespace stcsim

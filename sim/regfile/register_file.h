@@ -73,12 +73,17 @@ class RegisterFile {
   // Cycles for `count` MMAs issued back to back over an n-inner loop where each A fragment serves
   // `a_reuse` consecutive MMAs; adds the accesses to the stats. `metadata_bits` per MMA for energy.
   std::int64_t deliver(const MmaFragments& f, std::int64_t count, int a_reuse, std::int64_t metadata_bits_per_mma);
+  // One MMA's operands (the cycle model's operand collector): mma_cycles(f, a_reused), counted.
+  // `cycles` >= 0: that figure, already known to the caller.
+  std::int64_t deliver_one(const MmaFragments& f, bool a_reused, std::int64_t metadata_bits, std::int64_t cycles = -1);
 
   const RegisterFileConfig& config() const { return cfg_; }
   RegisterFileStats& stats() { return stats_; }
   const RegisterFileStats& stats() const { return stats_; }
 
  private:
+  void account(const MmaFragments& f, std::int64_t count, std::int64_t a_reads, std::int64_t a_hits,
+               std::int64_t cycles, std::int64_t metadata_bits_per_mma);
   // Busiest bank's accesses for `regs` consecutive registers starting at register `first`.
   void add_to_banks(int first, int regs, std::int64_t* per_bank) const;
 

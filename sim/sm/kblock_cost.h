@@ -58,6 +58,10 @@ class KBlockCoster {
   const MmaFragments& dense_fragments() const { return dense_frag_; }
   const MmaFragments& sparse_fragments() const { return sparse_frag_; }
   int units() const { return units_; }
+  bool has_sparse() const { return has_sparse_; }
+  DType dtype() const { return dtype_; }
+  // Index bits one sparse instruction reads (0 without a sparse path).
+  std::int64_t sparse_metadata_bits() const { return sparse_meta_bits_; }
 
  private:
   const MachineConfig& machine_;

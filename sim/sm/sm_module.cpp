@@ -74,7 +74,7 @@ void SmModule::slot(std::size_t index) {
   for (;;) {
     sc_core::wait(*slot_go_[index]);
     try {
-      while (const auto c = host_.next_cta(id_)) run_cta(*c);
+      while (const auto c = host_.next_cta(id_)) run_cta(index, *c);
     } catch (...) {
       host_.fail(std::current_exception());
       return;
@@ -83,16 +83,45 @@ void SmModule::slot(std::size_t index) {
   }
 }
 
-void SmModule::run_cta(std::size_t cta) {
+std::vector<TileRequest> SmModule::kblock_requests(const SmHost::Launch& l, const CtaPos& pos, const CtaWork& w,
+                                                   const KBlock& kb, std::int64_t i) {
+  const LaunchPlan& plan = *l.plan;
+  // A cluster has no more CTAs along m than the launch has row blocks.
+  const KernelConfig& kernel = l.coster->machine().kernel;  // the launch's kernel (one of the candidates)
+  const int cluster_m = plan.cluster_for(kernel.cluster_m);
+  const TileKey d_key = plan.d_key(pos, i);
+  // Plain D tiles (shared by every row block, not gathered) are multicast within the kernel's
+  // cluster: this SM pulls its slice. A gathered D tile (tw/tvw, V:N:M) is pulled in part out of
+  // its region.
+  const auto d_bytes = static_cast<std::int64_t>(kb.d_bytes);
+  TileRequest d{l2_key(d_key, l.key), d_bytes, -1};
+  if (kb.d_region_bytes > 0) {
+    d.bytes = static_cast<std::int64_t>(kb.d_region_bytes);
+    d.link_bytes = d_bytes;
+    // Gatherers: a tw/tvw tile (its row blocks gather the same rows), or a V:N:M row block.
+    const std::int64_t tile = plan.row_blocks()[pos.row_block].tile;
+    d.gatherer = tile >= 0 ? tile : std::int64_t{pos.row_block};
+    d.gather_seq = w.kblock_key(i);
+    const LaunchPlan::GatherRows rows = plan.d_gather_rows(pos, i);
+    d.rows = rows.rows;
+    d.row_count = rows.count;
+    d.region_rows = rows.region_rows;
+  } else if (d_key.group < 0 && cluster_m > 1) {
+    d.link_bytes = d_link_slice(d_bytes, cluster_m);
+  }
+  const std::vector<TileRequest> tiles = {{l2_key(plan.s_key(pos, i), l.key), static_cast<std::int64_t>(kb.s_bytes), -1},
+                                          d};
+  return tiles;
+}
+
+void SmModule::run_cta(std::size_t /*slot*/, std::size_t cta) {
   const SmHost::Launch& l = host_.launch();
   const LaunchPlan& plan = *l.plan;
   const CtaPos& pos = plan.ctas()[cta];
   const CtaWork& w = plan.work_of(pos);
   set_resident(+1);
 
-  // A cluster has no more CTAs along m than the launch has row blocks.
   const KernelConfig& kernel = l.coster->machine().kernel;  // the launch's kernel (one of the candidates)
-  const int cluster_m = plan.cluster_for(kernel.cluster_m);
   SmActivity exact_activity;
   Mainloop ml(sim_cycle_now(), w.k_blocks(), kernel.stages, l.coster->drain_cycles());
   // Equal consecutive k-blocks cost the same: price each run once.
@@ -112,28 +141,7 @@ void SmModule::run_cta(std::size_t cta) {
       exact_activity += l.coster->activity(kb);
     }
     sim_wait_until(ml.next_load_issue());
-    const TileKey d_key = plan.d_key(pos, i);
-    // Plain D tiles (shared by every row block, not gathered) are multicast within the kernel's
-    // cluster: this SM pulls its slice. A gathered D tile (tw/tvw, V:N:M) is pulled in part out of
-    // its region.
-    const auto d_bytes = static_cast<std::int64_t>(kb.d_bytes);
-    TileRequest d{l2_key(d_key, l.key), d_bytes, -1};
-    if (kb.d_region_bytes > 0) {
-      d.bytes = static_cast<std::int64_t>(kb.d_region_bytes);
-      d.link_bytes = d_bytes;
-      // Gatherers: a tw/tvw tile (its row blocks gather the same rows), or a V:N:M row block.
-      const std::int64_t tile = plan.row_blocks()[pos.row_block].tile;
-      d.gatherer = tile >= 0 ? tile : std::int64_t{pos.row_block};
-      d.gather_seq = w.kblock_key(i);
-      const LaunchPlan::GatherRows rows = plan.d_gather_rows(pos, i);
-      d.rows = rows.rows;
-      d.row_count = rows.count;
-      d.region_rows = rows.region_rows;
-    } else if (d_key.group < 0 && cluster_m > 1) {
-      d.link_bytes = d_link_slice(d_bytes, cluster_m);
-    }
-    const std::vector<TileRequest> tiles = {{l2_key(plan.s_key(pos, i), l.key), static_cast<std::int64_t>(kb.s_bytes), -1},
-                                            d};
+    const std::vector<TileRequest> tiles = kblock_requests(l, pos, w, kb, i);
     ++loads_issued_;
     const std::int64_t arrival = host_.load(sim_cycle_now(), id_, tiles);
     tc_free_ = ml.load_arrived(arrival, cost, tc_free_);

@@ -55,29 +55,39 @@ class SmModule : public sc_core::sc_module {
  public:
   // `slots` CTA slots: the most any launch uses (TileScheduler::ctas_per_sm of its kernel).
   SmModule(const sc_core::sc_module_name& name, const MachineConfig& machine, int id, int slots, SmHost& host);
+  ~SmModule() override = default;
 
   int id() const { return id_; }
   // Starts the host's current launch on its first `slots` slots (as many as its kernel fits on an
   // SM): woken in a fixed order (slot 0 first), they take CTAs until next_cta says none is left. The
   // order does not depend on how the last launch ended, so a launch gives the same cycles whatever
   // ran before it on a fresh memory system. Throws Error if `slots` exceeds the module's.
-  void start_launch(int slots);
+  virtual void start_launch(int slots);
   // Stats per run (index = SmHost::Launch::run), and summed. Kept per run, not per launch, so that
   // memory does not grow with the trace's length.
   const std::vector<SmStats>& per_run() const { return per_run_; }
   SmStats total() const;
   // Adds the SM's main signals (resident CTAs, k-block loads issued) to a waveform.
-  void add_to_waveform(sc_core::sc_trace_file* tf) const;
+  virtual void add_to_waveform(sc_core::sc_trace_file* tf) const;
 
- private:
-  void slot(std::size_t index);
-  void run_cta(std::size_t cta);
+ protected:
+  // Plays one CTA of the host's launch on slot `slot` from now to its C store (the fast model: its main loop's
+  // k-blocks priced by the launch's KBlockCoster). Runs in a slot's thread.
+  virtual void run_cta(std::size_t slot, std::size_t cta);
   void set_resident(int delta);
   void add(const SmStats& delta);
+  // The L2 requests of k-block i (`kb`) of the CTA at `pos` doing `w`: its S tile and its D tile.
+  static std::vector<TileRequest> kblock_requests(const SmHost::Launch& l, const CtaPos& pos, const CtaWork& w,
+                                                  const KBlock& kb, std::int64_t i);
+  int slots() const { return static_cast<int>(slot_go_.size()); }
 
   const MachineConfig& machine_;
   int id_;
   SmHost& host_;
+
+ private:
+  void slot(std::size_t index);
+
   std::int64_t tc_free_ = 0;  // cycle the SM's tensor cores are next free
   int resident_ = 0;          // CTAs resident now
   std::int64_t resident_since_ = 0;

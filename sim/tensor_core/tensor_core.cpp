@@ -121,7 +121,7 @@ std::int64_t TensorCore::rate(const MmaInstr& in, MmaMode md) const {
   return *cfg_.dense_macs_per_clock(in.dtype);
 }
 
-std::int64_t TensorCore::occupancy_cycles(const MmaInstr& in) const {
+std::int64_t TensorCore::datapath_cycles(const MmaInstr& in) const {
   const MmaMode md = mode(in);
   const std::int64_t macs = in.macs();
   if (md == MmaMode::sparse && in.k % in.sparse_m != 0) {
@@ -129,16 +129,29 @@ std::int64_t TensorCore::occupancy_cycles(const MmaInstr& in) const {
   }
   const std::int64_t lanes = static_cast<std::int64_t>(checked_mul(
       static_cast<std::uint64_t>(rate(in, md)), static_cast<std::uint64_t>(cooperating_), "tensor-core rate"));
-  std::int64_t cycles = rate_cycles(macs, lanes, path(md).rate_fraction);
-  if (md == MmaMode::sparse) {
-    cycles = std::max(cycles, selector_.cycles_for(static_cast<std::int64_t>(kept_macs(in)), cooperating_));
-  }
-  return cycles;
+  return rate_cycles(macs, lanes, path(md).rate_fraction);
+}
+
+std::int64_t TensorCore::selector_cycles(const MmaInstr& in) const {
+  if (mode(in) != MmaMode::sparse) return 0;
+  return selector_.cycles_for(static_cast<std::int64_t>(kept_macs(in)), cooperating_);
+}
+
+std::int64_t TensorCore::occupancy_cycles(const MmaInstr& in) const {
+  return std::max(datapath_cycles(in), selector_cycles(in));
+}
+
+std::int64_t TensorCore::pipeline_latency_cycles(const MmaInstr& in) const {
+  const MmaMode md = mode(in);
+  return path(md).latency_cycles + (md == MmaMode::sparse ? selector_.latency_cycles() : 0);
 }
 
 std::int64_t TensorCore::latency_cycles(const MmaInstr& in) const {
-  const MmaMode md = mode(in);
-  return occupancy_cycles(in) + path(md).latency_cycles + (md == MmaMode::sparse ? selector_.latency_cycles() : 0);
+  return occupancy_cycles(in) + pipeline_latency_cycles(in);
+}
+
+void TensorCore::count(const MmaInstr& in, std::uint64_t instructions) {
+  add_counts(in, mode(in), instructions, occupancy_cycles(in));
 }
 
 std::int64_t TensorCore::sequence_cycles(const MmaInstr& in, std::int64_t count) const {

@@ -101,6 +101,15 @@ class TensorCore {
   // Timing of one instruction (see the header comment).
   std::int64_t occupancy_cycles(const MmaInstr& in) const;
   std::int64_t latency_cycles(const MmaInstr& in) const;
+  // Its parts, for the cycle model's pipeline stages: the dot-product lanes' occupancy alone, the
+  // operand selector's (0 for a dense-mode instruction), and the latency beyond occupancy (the
+  // path's, plus the selector's in sparse mode).
+  std::int64_t datapath_cycles(const MmaInstr& in) const;
+  std::int64_t selector_cycles(const MmaInstr& in) const;
+  std::int64_t pipeline_latency_cycles(const MmaInstr& in) const;
+  // Counts `instructions` executions of `in` (instructions, MACs, busy cycles) without timing them:
+  // for the cycle model, whose pipeline stages keep the time.
+  void count(const MmaInstr& in, std::uint64_t instructions = 1);
   // Cycles from issuing the first of `count` back-to-back independent instructions to the last one's
   // result: (count - 1) x occupancy + latency; 0 for count 0.
   std::int64_t sequence_cycles(const MmaInstr& in, std::int64_t count) const;

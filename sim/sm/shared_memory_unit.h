@@ -1,0 +1,40 @@
+// The shared memory of one SM as a module of the cycle model (docs/model.md, "The cycle model"): it
+// serves requests from bounded queues, one per source (each sub-core's MIO queue, each operand
+// collector's shared-memory operand queue, and the queue of tiles landing from global memory), taking
+// them round robin, one at a time at the configured bytes per clock (bank conflicts as SharedMemory
+// counts them), so that fragment reads, wgmma operand reads, epilogue staging and tile writes share
+// the bandwidth. A read's data is back `latency_cycles` after its transfer; a write is done when
+// transferred. A request leaves its queue when served: a full queue stalls its source.
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <vector>
+
+#include "sm/cycle_packets.h"
+#include "sm/shared_memory.h"
+
+namespace stcsim {
+
+class SharedMemoryUnit : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(SharedMemoryUnit);
+  SharedMemoryUnit(const sc_core::sc_module_name& name, const SharedMemoryConfig& cfg,
+                   std::vector<sc_core::sc_fifo<SmemRequest>*> inputs, std::function<void(std::exception_ptr)> fail);
+
+  SharedMemory& memory() { return smem_; }
+  const SharedMemory& memory() const { return smem_; }
+
+ private:
+  void run();
+
+  SharedMemory smem_;
+  std::vector<sc_core::sc_fifo<SmemRequest>*> inputs_;
+  std::function<void(std::exception_ptr)> fail_;
+  std::size_t next_ = 0;  // round-robin pointer
+};
+
+}  // namespace stcsim
