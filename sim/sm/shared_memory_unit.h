@@ -1,10 +1,11 @@
 // The shared memory of one SM as a module of the cycle model (docs/model.md, "The cycle model"): it
 // serves requests from bounded queues, one per source (each sub-core's MIO queue, each operand
 // collector's shared-memory operand queue, and the queue of tiles landing from global memory), taking
-// them round robin, one at a time at the configured bytes per clock (bank conflicts as SharedMemory
-// counts them), so that fragment reads, wgmma operand reads, epilogue staging and tile writes share
-// the bandwidth. A read's data is back `latency_cycles` after its transfer; a write is done when
-// transferred. A request leaves its queue when served: a full queue stalls its source.
+// them round robin in chunks of at most kChunkBytes at the configured bytes per clock, so that
+// fragment reads, wgmma operand reads, epilogue staging and tile writes share the bandwidth at a fine
+// grain (a tile landing does not hold the banks for hundreds of cycles while an MMA's operands wait).
+// A read's data is back `latency_cycles` after its last chunk; a write is done when transferred.
+// A request leaves its queue when its service begins: a full queue stalls its source.
 #pragma once
 
 #include <systemc>
@@ -13,6 +14,8 @@
 #include <exception>
 #include <functional>
 #include <vector>
+
+#include "common/error.h"
 
 #include "sm/cycle_packets.h"
 #include "sm/shared_memory.h"
@@ -25,6 +28,10 @@ class SharedMemoryUnit : public sc_core::sc_module {
   SharedMemoryUnit(const sc_core::sc_module_name& name, const SharedMemoryConfig& cfg,
                    std::vector<sc_core::sc_fifo<SmemRequest>*> inputs, std::function<void(std::exception_ptr)> fail);
 
+  // Largest piece of one request served before the next queue's turn: eight wavefronts of 32 banks
+  // x 4 bytes.
+  static constexpr std::int64_t kChunkBytes = 1024;
+
   SharedMemory& memory() { return smem_; }
   const SharedMemory& memory() const { return smem_; }
 
@@ -35,6 +42,9 @@ class SharedMemoryUnit : public sc_core::sc_module {
   std::vector<sc_core::sc_fifo<SmemRequest>*> inputs_;
   std::function<void(std::exception_ptr)> fail_;
   std::size_t next_ = 0;  // round-robin pointer
+  // Per input: the request being served and the bytes it has left (0: none).
+  std::vector<SmemRequest> current_;
+  std::vector<std::int64_t> left_;
 };
 
 }  // namespace stcsim

@@ -19,25 +19,44 @@ void SharedMemoryUnit::run() {
   try {
     sc_core::sc_event_or_list any;
     for (auto* q : inputs_) any |= q->data_written_event();
+    current_.assign(inputs_.size(), SmemRequest{});
+    left_.assign(inputs_.size(), 0);
+    const std::int64_t bpc = smem_.config().bytes_per_clock;
+    std::int64_t carry = 0;  // bytes moved beyond whole cycles while busy
     for (;;) {
-      sc_core::sc_fifo<SmemRequest>* q = nullptr;
-      for (std::size_t i = 0; i < inputs_.size() && q == nullptr; ++i) {
-        auto* c = inputs_[(next_ + i) % inputs_.size()];
-        if (c->num_available() > 0) {
-          q = c;
-          next_ = (next_ + i + 1) % inputs_.size();
-        }
+      std::size_t pick = inputs_.size();
+      for (std::size_t i = 0; i < inputs_.size() && pick == inputs_.size(); ++i) {
+        const std::size_t c = (next_ + i) % inputs_.size();
+        if (left_[c] > 0 || inputs_[c]->num_available() > 0) pick = c;
       }
-      if (q == nullptr) {
+      if (pick == inputs_.size()) {
+        carry = 0;
         sc_core::wait(any);
         continue;
       }
-      const SmemRequest r = q->read();
+      next_ = (pick + 1) % inputs_.size();
+      if (left_[pick] == 0) {
+        current_[pick] = inputs_[pick]->read();
+        const SmemRequest& r = current_[pick];
+        // Counted whole, as the fast model counts it; timed chunk by chunk below.
+        if (r.write) {
+          smem_.write(r.bytes);
+        } else {
+          smem_.read(r.bytes);
+        }
+        left_[pick] = std::max<std::int64_t>(1, r.bytes);
+      }
+      const std::int64_t chunk = std::min(left_[pick], kChunkBytes);
+      left_[pick] -= chunk;
       const std::int64_t start = sim_cycle_now();
-      const std::int64_t cycles = r.write ? smem_.write(r.bytes) : smem_.read(r.bytes);
-      const std::int64_t done = start + cycles + (r.write ? 0 : smem_.latency_cycles());
-      r.sink->slot_done(r.warp, r.slot, done);
-      sim_wait_until(start + std::max<std::int64_t>(1, cycles));
+      const std::int64_t cycles = (carry + chunk) / bpc;
+      carry = (carry + chunk) % bpc;
+      const std::int64_t end = start + cycles;
+      if (left_[pick] == 0) {
+        const SmemRequest& r = current_[pick];
+        r.sink->slot_done(r.warp, r.slot, end + (r.write ? 0 : smem_.latency_cycles()));
+      }
+      if (cycles > 0) sim_wait_until(end);
     }
   } catch (...) {
     fail_(std::current_exception());

@@ -95,6 +95,46 @@ void WarpProgram::build_prologue() {
   }
 }
 
+WarpProgram::Layout WarpProgram::layout(std::int64_t kb) const {
+  const KernelConfig& k = *spec_.kernel;
+  const KBlock& b = work_.kblock(kb);
+  const int coop = spec_.cooperating;
+  const int issuers = std::max(1, k.compute_warps() / coop);
+  const int me = warp_ / coop;
+  Layout l;
+  const std::int64_t counts[2] = {share(b.dense_mmas, me, issuers), share(b.sparse_mmas, me, issuers)};
+  for (int kind = 0; kind < 2; ++kind) {
+    for (std::int64_t first = 0; first < counts[kind]; first += accumulators_) {
+      l.steps.push_back({kind == 1, std::min<std::int64_t>(accumulators_, counts[kind] - first)});
+    }
+  }
+  const auto ksteps = static_cast<std::int64_t>(l.steps.size());
+  // Operand bytes this warp reads per k-block: its rows of S (A) and its columns of D (B); a warp of a
+  // warpgroup reads a quarter of the warpgroup's.
+  const std::int64_t a_bytes = static_cast<std::int64_t>(b.s_bytes) * spec_.warp.m / std::max(1, spec_.cta.m) / coop;
+  const std::int64_t b_bytes = static_cast<std::int64_t>(b.d_bytes) * spec_.warp.n / std::max(1, spec_.cta.n) / coop;
+  l.a_step = ksteps > 0 ? ceil_div(a_bytes, ksteps) : 0;
+  l.b_step = ksteps > 0 ? ceil_div(b_bytes, ksteps) : 0;
+  l.n_a = k.a_source == OperandSource::registers ? loads_for(l.a_step) : 0;
+  l.n_b = k.b_source() == OperandSource::registers ? loads_for(l.b_step) : 0;
+  return l;
+}
+
+void WarpProgram::load_step(const Layout& l, std::int64_t kb, int buf, std::int32_t* last) {
+  const int a_base = accumulators_ + 2;
+  const int b_base = a_base + 2 * a_slots_;
+  for (int x = 0; x < l.n_a; ++x) {
+    const std::int32_t slot = a_base + buf * a_slots_ + x;
+    ops_.push_back({WarpOpKind::smem_read, false, false, false, kb, slot, {-1, -1}, clamp32(ceil_div(l.a_step, l.n_a))});
+    *last = slot;
+  }
+  for (int x = 0; x < l.n_b; ++x) {
+    const std::int32_t slot = b_base + buf * b_slots_ + x;
+    ops_.push_back({WarpOpKind::smem_read, false, false, false, kb, slot, {-1, -1}, clamp32(ceil_div(l.b_step, l.n_b))});
+    *last = slot;
+  }
+}
+
 void WarpProgram::build_kblock(std::int64_t kb) {
   const KernelConfig& k = *spec_.kernel;
   const std::int64_t kblocks = work_.k_blocks();
@@ -110,78 +150,60 @@ void WarpProgram::build_kblock(std::int64_t kb) {
     const std::int64_t n = warp_copies(spec_, work_.kblock(ahead), warp_);
     for (std::int64_t c = 0; c < n; ++c) ops_.push_back({WarpOpKind::copy, false, false, false, ahead, -1, {-1, -1}, 0});
   }
-  ops_.push_back({WarpOpKind::wait_tiles, false, false, false, kb, -1, {-1, -1}, 0});
-
-  const KBlock& b = work_.kblock(kb);
-  const int coop = spec_.cooperating;
-  const int issuers = std::max(1, k.compute_warps() / coop);
-  const int me = warp_ / coop;
-  const std::int64_t counts[2] = {share(b.dense_mmas, me, issuers), share(b.sparse_mmas, me, issuers)};
+  const bool regs = k.a_source == OperandSource::registers && k.b_source() == OperandSource::registers;
+  const Layout l = layout(kb);
+  std::int32_t last_fragment = -1;
+  std::int32_t next_fragment = -1;  // the next k-block's first loads (not this one's)
+  if (!regs || kb == 0) {
+    ops_.push_back({WarpOpKind::wait_tiles, false, false, false, kb, -1, {-1, -1}, 0});
+    if (regs && !l.steps.empty()) load_step(l, kb, parity_, &last_fragment);
+  } else {
+    last_fragment = carried_fragment_;  // loaded at the end of the previous k-block
+  }
   const int acc = accumulators_;
   const int nj = std::max(1, spec_.warp.n / std::max(1, spec_.dense.n));
   const int mi = acc / nj;
-  const std::int64_t ksteps_total = ceil_div(counts[0], acc) + ceil_div(counts[1], acc);
-  // Operand bytes this warp reads per k-block: its rows of S (A) and its columns of D (B); a warp of a
-  // warpgroup reads a quarter of the warpgroup's.
-  const std::int64_t a_bytes = static_cast<std::int64_t>(b.s_bytes) * spec_.warp.m / std::max(1, spec_.cta.m) / coop;
-  const std::int64_t b_bytes = static_cast<std::int64_t>(b.d_bytes) * spec_.warp.n / std::max(1, spec_.cta.n) / coop;
-  const std::int64_t a_step = ksteps_total > 0 ? ceil_div(a_bytes, ksteps_total) : 0;
-  const std::int64_t b_step = ksteps_total > 0 ? ceil_div(b_bytes, ksteps_total) : 0;
-  const bool a_regs = k.a_source == OperandSource::registers;
-  const bool b_regs = k.b_source() == OperandSource::registers;
   const int group = acc + static_cast<int>(kb % 2);
   const int a_base = acc + 2;
   const int b_base = a_base + 2 * a_slots_;
-  std::int32_t last_fragment = -1;
   std::int32_t last_mma_group = -1;
-  // The k-steps in order (dense MMAs first), each with its MMA count; fragments are loaded one
-  // k-step ahead (double-buffered, as tuned kernels pipeline them) so that a k-step's loads are in
-  // flight while the one before it issues its MMAs.
-  struct Step {
-    bool sparse;
-    std::int64_t mmas;
-  };
-  std::vector<Step> steps;
-  for (int kind = 0; kind < 2; ++kind) {
-    for (std::int64_t first = 0; first < counts[kind]; first += acc) {
-      steps.push_back({kind == 1, std::min<std::int64_t>(acc, counts[kind] - first)});
-    }
-  }
-  const int n_a = a_regs ? loads_for(a_step) : 0;
-  const int n_b = b_regs ? loads_for(b_step) : 0;
-  const auto load = [&](std::size_t step) {
-    const int buf = static_cast<int>(step % 2);
-    for (int x = 0; x < n_a; ++x) {
-      const std::int32_t slot = a_base + buf * a_slots_ + x;
-      ops_.push_back({WarpOpKind::smem_read, false, false, false, kb, slot, {-1, -1}, clamp32(ceil_div(a_step, n_a))});
-      last_fragment = slot;
-    }
-    for (int x = 0; x < n_b; ++x) {
-      const std::int32_t slot = b_base + buf * b_slots_ + x;
-      ops_.push_back({WarpOpKind::smem_read, false, false, false, kb, slot, {-1, -1}, clamp32(ceil_div(b_step, n_b))});
-      last_fragment = slot;
+  // Fragments are loaded one k-step ahead (double-buffered, as tuned kernels pipeline them), the next
+  // k-block's first ones during this one's last k-step, after waiting for its tiles (the multistage
+  // main loop's cp.async wait and barrier sit there), so that loads are in flight while MMAs issue.
+  const auto next_kblock = [&]() {
+    if (!regs || kb + 1 >= kblocks) return;
+    ops_.push_back({WarpOpKind::wait_tiles, false, false, false, kb + 1, -1, {-1, -1}, 0});
+    const Layout nl = layout(kb + 1);
+    if (!nl.steps.empty()) {
+      load_step(nl, kb + 1, static_cast<int>((parity_ + l.steps.size()) % 2), &next_fragment);
     }
   };
-  if (!steps.empty()) load(0);
-  for (std::size_t st = 0; st < steps.size(); ++st) {
-    if (st + 1 < steps.size()) load(st + 1);
-    const int buf = static_cast<int>(st % 2);
-    const std::int64_t here = steps[st].mmas;
+  if (l.steps.empty()) next_kblock();
+  for (std::size_t st = 0; st < l.steps.size(); ++st) {
+    if (st + 1 < l.steps.size()) {
+      if (regs) load_step(l, kb, static_cast<int>((parity_ + st + 1) % 2), &last_fragment);
+    } else {
+      next_kblock();
+    }
+    const int buf = static_cast<int>((parity_ + st) % 2);
+    const std::int64_t here = l.steps[st].mmas;
     // Shared-memory operands an MMA reads itself (wgmma): this k-step's bytes over its MMAs.
-    const std::int64_t own = ((a_regs ? 0 : a_step) + (b_regs ? 0 : b_step));
+    const std::int64_t own = (l.n_a > 0 ? 0 : l.a_step) + (l.n_b > 0 ? 0 : l.b_step);
     for (std::int64_t t = 0; t < here; ++t) {
       const int i = static_cast<int>(t) / nj;
       const int j = static_cast<int>(t) % nj;
-      WarpOp op{WarpOpKind::mma, steps[st].sparse, j > 0, false, kb, static_cast<std::int32_t>(t), {-1, -1}, 0};
-      if (n_a > 0) op.src[0] = a_base + buf * a_slots_ + i * n_a / std::max(1, mi);
-      if (n_b > 0) op.src[1] = b_base + buf * b_slots_ + j * n_b / nj;
+      WarpOp op{WarpOpKind::mma, l.steps[st].sparse, j > 0, false, kb, static_cast<std::int32_t>(t), {-1, -1}, 0};
+      if (l.n_a > 0) op.src[0] = a_base + buf * a_slots_ + i * l.n_a / std::max(1, mi);
+      if (l.n_b > 0) op.src[1] = b_base + buf * b_slots_ + j * l.n_b / nj;
       op.bytes = clamp32(own > 0 ? share(own, static_cast<int>(t), static_cast<int>(here)) : 0);
       op.group = group;
       ops_.push_back(op);
       last_mma_group = group;
     }
   }
-  if (!a_regs || !b_regs) {
+  parity_ = static_cast<int>((parity_ + l.steps.size()) % 2);
+  carried_fragment_ = next_fragment;
+  if (!regs) {
     // wgmma reads shared memory while it runs: k-block kb - 1's buffer is released once its MMAs
     // are done (wgmma.wait_group 1 after issuing this k-block's), the last one at the end.
     if (kb > 0) ops_.push_back({WarpOpKind::release, false, false, false, kb - 1, -1, {acc + static_cast<int>((kb - 1) % 2), -1}, 0});

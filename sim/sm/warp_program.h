@@ -88,6 +88,19 @@ class WarpProgram {
   static std::int64_t warp_copies(const WarpProgramSpec& spec, const KBlock& b, int warp);
 
  private:
+  // A k-block's shape for this warp: its k-steps (MMA kind and count) and fragment loads per k-step.
+  struct Step {
+    bool sparse;
+    std::int64_t mmas;
+  };
+  struct Layout {
+    std::vector<Step> steps;
+    std::int64_t a_step = 0, b_step = 0;  // fragment bytes per k-step
+    int n_a = 0, n_b = 0;                 // fragment loads per k-step (0: the operand is not in registers)
+  };
+  Layout layout(std::int64_t kb) const;
+  // One k-step's fragment loads into buffer `buf`; *last gets the last slot loaded.
+  void load_step(const Layout& l, std::int64_t kb, int buf, std::int32_t* last);
   void build_prologue();
   void build_kblock(std::int64_t kb);
   void build_epilogue();
@@ -105,6 +118,8 @@ class WarpProgram {
   std::size_t pos_ = 0;
   // Chunks: -1 prologue, 0..k_blocks-1 the k-blocks, k_blocks the epilogue, then done.
   std::int64_t chunk_ = -2;
+  int parity_ = 0;                  // fragment buffer of the current k-block's first k-step
+  std::int32_t carried_fragment_ = -1;  // last slot of the current k-block's loads made by the previous one
 };
 
 }  // namespace stcsim
