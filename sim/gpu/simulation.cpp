@@ -11,6 +11,7 @@
 #include "common/strings.h"
 #include "gpu/gpu_module.h"
 #include "gpu/sanitizer_stack.h"
+#include "sm/cycle_sm.h"
 #include "report/energy.h"
 #include "report/power.h"
 #include "scheduler/launch_plan.h"
@@ -380,6 +381,18 @@ SimResult simulate(const MachineConfig& machine, const std::vector<RunInput>& ru
       // Runs without launches get no memory system and no per-run SM stats slot.
       const SmStats s = plans[r].empty() || sm->per_run().size() <= memory_index ? SmStats{} : sm->per_run()[memory_index];
       s.add_to(rr.stats, fmt::format("gpu.sm{}", sm->id()));
+      // The cycle model's own counters: sub-cores (issue, stall reasons per warp-cycle), operand
+      // collectors, selector stages and tensor-core pipes, each summed over the SM's sub-cores.
+      if (const auto* c = dynamic_cast<const CycleSm*>(sm.get())) {
+        const CycleSmStats cs = plans[r].empty() || c->cycle_per_run().size() <= memory_index
+                                    ? CycleSmStats{}
+                                    : c->cycle_per_run()[memory_index];
+        const std::string p = fmt::format("gpu.sm{}.cycle", sm->id());
+        rr.stats.add_all(p + ".sub_cores", cs.sub_cores);
+        rr.stats.add_all(p + ".register_files", cs.operand_collectors);
+        rr.stats.add_all(p + ".operand_selectors", cs.selectors);
+        rr.stats.add_all(p + ".tensor_cores", cs.tensor_core_pipes);
+      }
     }
     if (!plans[r].empty()) {
       const auto& m = gpu.memory_totals().at(memory_index++);

@@ -54,7 +54,9 @@ class CycleSm : public SmModule {
 
   void start_launch(int slots) override;
   void add_to_waveform(sc_core::sc_trace_file* tf) const override;
+  // The modules' counters so far, and per run (as SmModule::per_run()).
   CycleSmStats cycle_stats() const;
+  const std::vector<CycleSmStats>& cycle_per_run() const { return cycle_per_run_; }
 
  protected:
   void run_cta(std::size_t slot, std::size_t cta) override;
@@ -86,6 +88,8 @@ class CycleSm : public SmModule {
   MmaPacket dense_proto_;
   MmaPacket sparse_proto_;
   SmActivity accounted_;  // counters already handed to the host
+  CycleSmStats cycle_accounted_;
+  std::vector<CycleSmStats> cycle_per_run_;
 
   // Per slot: the CTA it runs, and the k-blocks whose tiles are on their way (k-block, arrival).
   std::vector<Cta*> slot_cta_;

@@ -273,6 +273,15 @@ void CycleSm::run_cta(std::size_t slot, std::size_t cta) {
   st.units.register_file = stats_sub(now.register_file, accounted_.register_file);
   st.units.shared_memory = stats_sub(now.shared_memory, accounted_.shared_memory);
   accounted_ = now;
+  const CycleSmStats c_now = cycle_stats();
+  const auto run = static_cast<std::size_t>(l.run);
+  if (cycle_per_run_.size() <= run) cycle_per_run_.resize(run + 1);
+  CycleSmStats& r = cycle_per_run_[run];
+  stats_add(r.sub_cores, stats_sub(c_now.sub_cores, cycle_accounted_.sub_cores));
+  stats_add(r.operand_collectors, stats_sub(c_now.operand_collectors, cycle_accounted_.operand_collectors));
+  stats_add(r.selectors, stats_sub(c_now.selectors, cycle_accounted_.selectors));
+  stats_add(r.tensor_core_pipes, stats_sub(c_now.tensor_core_pipes, cycle_accounted_.tensor_core_pipes));
+  cycle_accounted_ = c_now;
   add(st);
   set_resident(-1);
 }

@@ -20,15 +20,16 @@ MainloopStats& MainloopStats::operator+=(const MainloopStats& o) {
 std::int64_t KBlockCost::cycles() const { return std::max({tensor_core, regfile, smem}); }
 
 Mainloop::Mainloop(std::int64_t start, std::int64_t k_blocks, int stages, std::int64_t drain)
-    : start_(start), k_blocks_(k_blocks), stages_(stages), drain_(drain), last_done_(start) {
+    : start_(start), k_blocks_(k_blocks), stages_(stages), drain_(drain), last_done_(start), last_issue_(start) {
   if (k_blocks < 0 || stages < 1 || drain < 0) throw Error("main loop: k_blocks >= 0, stages >= 1 and drain >= 0 needed");
   done_.assign(static_cast<std::size_t>(stages), start);
 }
 
-std::int64_t Mainloop::next_load_issue() const {
-  if (issued_ < stages_) return start_;
+std::int64_t Mainloop::next_load_issue(std::int64_t issue_cycles) const {
+  const std::int64_t after = last_issue_ + std::max<std::int64_t>(0, issue_cycles);
+  if (issued_ < stages_) return std::max(start_, after);
   // The buffer of k-block (issued_ - stages) frees when its compute is done.
-  return std::max(start_, done_[static_cast<std::size_t>(issued_ % stages_)]);
+  return std::max({start_, after, done_[static_cast<std::size_t>(issued_ % stages_)]});
 }
 
 std::int64_t Mainloop::load_arrived(std::int64_t arrival, const KBlockCost& cost, std::int64_t tc_free) {

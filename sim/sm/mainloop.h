@@ -3,7 +3,7 @@
 // k-block that held it are done. Plain C++: the SM module drives it, waiting in simulated time
 // until each load may issue, so that the memory system sees requests in time order.
 //
-//   load_issue(kb)    = max(start, compute_done(kb - stages))
+//   load_issue(kb)    = max(start, compute_done(kb - stages), load_issue(kb - 1) + copy issue cycles)
 //   compute_start(kb) = max(arrival(kb), compute_done(kb - 1), tensor cores free)
 //   compute_done(kb)  = compute_start(kb) + cost(kb).cycles()
 //   finish            = compute_done(last) + drain (the MMA pipeline's latency beyond occupancy)
@@ -56,8 +56,13 @@ class Mainloop {
   Mainloop(std::int64_t start, std::int64_t k_blocks, int stages, std::int64_t drain);
 
   bool loads_left() const { return issued_ < k_blocks_; }
-  // Cycle at which the next k-block's load may issue (its buffer free).
-  std::int64_t next_load_issue() const;
+  // Cycle at which the next k-block's load may issue: its buffer free, and `issue_cycles` after the
+  // previous load issued (the start for the first): the copy instructions a k-block needs take the
+  // warps' issue slots before its load is under way (one TMA instruction; cp.async or LDG+STS, a few
+  // per warp).
+  std::int64_t next_load_issue(std::int64_t issue_cycles = 0) const;
+  // The next k-block's load issued at `at`.
+  void load_issued(std::int64_t at) { last_issue_ = at; }
   // The next k-block's tiles arrive at `arrival` (>= its issue cycle); its compute costs `cost` on
   // tensor cores that are free from `tc_free`. Returns the cycle its compute is done, which is when
   // the tensor cores are next free.
@@ -75,6 +80,7 @@ class Mainloop {
   std::int64_t issued_ = 0;
   std::vector<std::int64_t> done_;  // compute_done of the last `stages` k-blocks, ring buffer
   std::int64_t last_done_;
+  std::int64_t last_issue_;
   MainloopStats stats_;
 };
 

@@ -10,6 +10,7 @@
 #include "common/checked.h"
 #include "common/error.h"
 #include "memory/l2_tile_key.h"
+#include "sm/warp_program.h"
 
 namespace stcsim {
 
@@ -140,7 +141,8 @@ void SmModule::run_cta(std::size_t /*slot*/, std::size_t cta) {
       cost = l.coster->cost_exact(kb);
       exact_activity += l.coster->activity(kb);
     }
-    sim_wait_until(ml.next_load_issue());
+    sim_wait_until(ml.next_load_issue(copy_instructions_per_warp(kernel, kb)));
+    ml.load_issued(sim_cycle_now());
     const std::vector<TileRequest> tiles = kblock_requests(l, pos, w, kb, i);
     ++loads_issued_;
     const std::int64_t arrival = host_.load(sim_cycle_now(), id_, tiles);

@@ -45,13 +45,18 @@ WarpProgram::WarpProgram(const WarpProgramSpec& spec, const CtaWork& work, int w
   slots_ = accumulators_ + 2 + 2 * a_slots_ + 2 * b_slots_ + 1;
 }
 
-std::int64_t WarpProgram::warp_copies(const WarpProgramSpec& spec, const KBlock& b, int warp) {
-  const KernelConfig& k = *spec.kernel;
+std::int64_t copy_instructions_per_warp(const KernelConfig& k, const KBlock& b) {
+  if (k.global_loads == GlobalLoad::tma) return 1;
   const auto bytes = static_cast<std::int64_t>(b.s_bytes + b.d_bytes);
-  if (k.global_loads == GlobalLoad::tma) return warp == k.compute_warps() ? 1 : 0;
-  if (warp >= k.compute_warps()) return 0;
   const std::int64_t per_warp = ceil_div(bytes, std::int64_t{k.compute_warps()} * kCopyBytes);
   return k.global_loads == GlobalLoad::ldg_sts ? 2 * per_warp : per_warp;
+}
+
+std::int64_t WarpProgram::warp_copies(const WarpProgramSpec& spec, const KBlock& b, int warp) {
+  const KernelConfig& k = *spec.kernel;
+  if (k.global_loads == GlobalLoad::tma) return warp == k.compute_warps() ? 1 : 0;
+  if (warp >= k.compute_warps()) return 0;
+  return copy_instructions_per_warp(k, b);
 }
 
 std::int64_t WarpProgram::copies_per_kblock(const WarpProgramSpec& spec, const KBlock& b) {

@@ -68,6 +68,10 @@ struct WarpProgramSpec {
   int cooperating = 1;       // warps issuing one instruction together: 4 for wgmma, else 1
 };
 
+// Copy instructions one warp issues for a k-block: one TMA copy (the producer warp's); cp.async, 16
+// bytes per lane, the k-block's tiles dealt over the compute warps; LDG+STS twice that.
+std::int64_t copy_instructions_per_warp(const KernelConfig& k, const KBlock& b);
+
 class WarpProgram {
  public:
   // The stream of warp `warp` (0-based within the CTA) of a CTA doing `work`.

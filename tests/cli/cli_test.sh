@@ -85,6 +85,23 @@ case_run_gemm() {
   expect_err "1:4 is not supported by H100.*unsupported_sparsity: error" "$STCSIM" run --gemm 1024x1024x1024 --pattern 1:4 --set arch.tensor_core.unsupported_sparsity=error
 }
 
+case_run_cycle_model() {
+  # The cycle model runs a trace of every kind of line, reports the sub-cores' counters, and gives
+  # byte-identical results and stats on identical input.
+  printf 'stcsim-trace v1\nl0 300 200 512 fp16 B dense 1\nl1 256 256 256 fp16 B 2:4 1\nl2 128 512 256 fp16 B tw(g=64,sparsity=0.5) 2\nl3 64 64 64 fp16 - dense 3\n' > "$TMP/t.trace"
+  expect_ok "$STCSIM" run --config configs/a100.yaml --trace "$TMP/t.trace" --model cycle --out "$TMP/a"
+  contains "^total "
+  expect_ok "$STCSIM" run --config configs/a100.yaml --trace "$TMP/t.trace" --model cycle --out "$TMP/b"
+  cmp -s "$TMP/a/results.csv" "$TMP/b/results.csv" || fail "cycle model: results.csv differs between identical runs"
+  cmp -s "$TMP/a/stats.yaml" "$TMP/b/stats.yaml" || fail "cycle model: stats.yaml differs between identical runs"
+  grep -q "warp_cycles_long_scoreboard:" "$TMP/a/stats.yaml" || fail "stats.yaml lacks the sub-cores' stall reasons"
+  grep -q "selector_stall_cycles:" "$TMP/a/stats.yaml" || fail "stats.yaml lacks the tensor cores' selector stalls"
+  # Bad values are one-line errors.
+  expect_err "--model: 'slow' is not fast or cycle" "$STCSIM" run --gemm 256x256x256 --model slow
+  expect_err "does not go with --model cycle" "$STCSIM" run --gemm 256x256x256 --model cycle --exact
+  expect_err "arch.sm.math_queue_depth: must be >= 1 \\(got 0\\)" "$STCSIM" run --gemm 256x256x256 --model cycle --set arch.sm.math_queue_depth=0
+}
+
 case_run_compare() {
   # Dense and 2:4 side by side; identical inputs give byte-identical results and stats.
   expect_ok "$STCSIM" run --trace traces/bert-base_b32_s128.trace --pattern dense --pattern 2:4 --out "$TMP/a"
@@ -121,8 +138,9 @@ case_run_cluster() {
   expect_ok "$STCSIM" run --gemm 4096x4096x4096 --set 'kernel.candidates=[]' --set kernel.cluster_m=2 --out "$TMP/c2"
   col() { awk -F, -v name="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i } NR == 2 { print $c }' "$1"; }
   [ "$(col "$TMP/c2/results.csv" l2_bytes)" -lt "$(col "$TMP/c1/results.csv" l2_bytes)" ] || fail "multicast did not cut L2 bytes"
-  # DRAM sees whole tiles either way; the timing shift may change a few L2 evictions (within 1%).
-  [ "$(col "$TMP/c2/results.csv" dram_bytes)" -le "$(( $(col "$TMP/c1/results.csv" dram_bytes) * 101 / 100 ))" ] || fail "multicast changed DRAM bytes"
+  # DRAM sees whole tiles either way; the timing shift changes which tiles L2 evicts (the 64 MB of
+  # operands do not fit its 50 MB): within 10% (5.5% at this commit).
+  [ "$(col "$TMP/c2/results.csv" dram_bytes)" -le "$(( $(col "$TMP/c1/results.csv" dram_bytes) * 110 / 100 ))" ] || fail "multicast changed DRAM bytes"
   [ "$(col "$TMP/c2/results.csv" cycles)" -le "$(col "$TMP/c1/results.csv" cycles)" ] || fail "multicast made it slower"
   expect_err "kernel.cluster_m: multicast to 2 CTAs needs global_loads: tma" "$STCSIM" run --config configs/a100.yaml --gemm 64x64x64 --set kernel.cluster_m=2
 }

@@ -249,7 +249,7 @@ Seen check_line(const MachineConfig& machine, const GemmOp& g, const RunResult& 
   return {g, e.map.path, roof, row, stat(st, "gpu.memory.dram_link.busy_cycles"), dram_read, st.to_yaml()};
 }
 
-std::vector<Seen> run_grid(const MachineConfig& mc, const std::vector<GemmOp>& grid) {
+std::vector<Seen> run_grid(const MachineConfig& mc, const std::vector<GemmOp>& grid, SimModel model = SimModel::fast) {
   std::vector<RunInput> runs;
   for (const GemmOp& g : grid) {
     Trace t;
@@ -258,7 +258,9 @@ std::vector<Seen> run_grid(const MachineConfig& mc, const std::vector<GemmOp>& g
     t.lines = {1};
     runs.push_back({g.layer, t});
   }
-  const SimResult res = simulate(mc, runs);
+  SimOptions opts;
+  opts.model = model;
+  const SimResult res = simulate(mc, runs, opts);
   REQUIRE(res.runs.size() == grid.size());
   std::vector<Seen> out;
   for (std::size_t i = 0; i < grid.size(); ++i) out.push_back(check_line(mc, grid[i], res.runs[i]));
@@ -731,4 +733,28 @@ TEST_CASE("tw gathers read the union of their D rows, and V:N:M's compulsory D i
   run_grid(mc, {gemm(2048, 128, 200, "tw(g=32,sparsity=0.75)", DType::tf32, Operand::B, 3),
                 gemm(1, 128, 1, "16:2:8", DType::bf16, Operand::B, 3),
                 gemm(3, 7957, 1665, "16:2:8", DType::bf16, Operand::A, 3)});
+}
+
+// The cycle model (--model cycle) keeps the same invariants: every pattern on small and skewed shapes
+// and a 1024 x 1024 x 512 GEMM, on H100 (wgmma, TMA, warp-specialised) and A100 (mma.sync, cp.async).
+static void check_cycle_grid(const char* file) {
+  const MachineConfig mc = machine(file);
+  std::vector<GemmOp> grid;
+  for (const auto& p : kAllPatterns) {
+    grid.push_back(gemm(127, 509, 251, p));
+    grid.push_back(gemm(4096, 8, 1024, p));
+  }
+  for (const char* p : {"dense", "2:4"}) grid.push_back(gemm(1024, 1024, 512, p));
+  grid.push_back(gemm(256, 256, 64, "2:4", DType::fp16, Operand::B, 12));
+  const std::vector<Seen> seen = run_grid(mc, grid, SimModel::cycle);
+  // 2:4 takes the tensor cores well under the dense time (half the MMA occupancy, less waiting).
+  CHECK(mma_ratio(seen, gemm(1024, 1024, 512, "2:4"), gemm(1024, 1024, 512, "dense")) < 0.75);
+}
+
+TEST_CASE("cycle model: an H100 grid never beats the roofline and conserves MACs and bytes", "[gpu][invariants][cycle]") {
+  check_cycle_grid("h100.yaml");
+}
+
+TEST_CASE("cycle model: an A100 grid never beats the roofline and conserves MACs and bytes", "[gpu][invariants][cycle]") {
+  check_cycle_grid("a100.yaml");
 }

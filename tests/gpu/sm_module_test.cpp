@@ -178,20 +178,22 @@ TEST_CASE("an SM finishes a CTA of 1, 2 and stages + 1 k-blocks at the cycle the
   CHECK(one.coster().drain_cycles() == kDrain);
   CHECK(one.coster().epilogue_cycles(one.plan().work()[0].c_bytes) == kEpilogue);
 
-  // 1 k-block: load at t0, tiles at t0 + L, MMAs for one k-block, the drain, the epilogue, then the
+  // Each load issues one cycle after the last (the TMA copy instruction of its k-block takes the
+  // producer warp's issue slot), the first at t0 + 1.
+  // 1 k-block: load at t0 + 1, tiles L later, MMAs for one k-block, the drain, the epilogue, then the
   // store.
-  const std::int64_t one_end = t0 + 3000 + kKBlock + kDrain + kEpilogue;
-  // 2 k-blocks: both loads at t0 (4 buffers); the second k-block waits for the first's MMAs.
-  const std::int64_t two_end = t0 + 3000 + 2 * kKBlock + kDrain + kEpilogue;
-  // stages + 1 k-blocks, L = 5000: k-blocks 0..3 load at t0; k-block 4 reuses k-block 0's buffer,
-  // free when its MMAs end at t0 + L + c, and arrives L later, after k-block 3 is done
-  // (t0 + L + 4c < t0 + 2L + c since L > 3c).
-  const std::int64_t slow_reload = t0 + 5000 + kKBlock;
+  const std::int64_t one_end = t0 + 1 + 3000 + kKBlock + kDrain + kEpilogue;
+  // 2 k-blocks: loads at t0 + 1 and t0 + 2 (4 buffers); the second k-block waits for the first's MMAs.
+  const std::int64_t two_end = t0 + 1 + 3000 + 2 * kKBlock + kDrain + kEpilogue;
+  // stages + 1 k-blocks, L = 5000: k-blocks 0..3 load at t0 + 1..4; k-block 4 reuses k-block 0's
+  // buffer, free when its MMAs end at t0 + 1 + L + c, and arrives L later, after k-block 3 is done
+  // (t0 + 1 + L + 4c < t0 + 1 + 2L + c since L > 3c).
+  const std::int64_t slow_reload = t0 + 1 + 5000 + kKBlock;
   const std::int64_t slow_end = slow_reload + 5000 + kKBlock + kDrain + kEpilogue;
-  // stages + 1 k-blocks, L = 1000: k-block 4 arrives at t0 + 2L + c, before k-block 3 is done at
-  // t0 + L + 4c: the MMAs run back to back.
-  const std::int64_t fast_reload = t0 + 1000 + kKBlock;
-  const std::int64_t fast_end = t0 + 1000 + 5 * kKBlock + kDrain + kEpilogue;
+  // stages + 1 k-blocks, L = 1000: k-block 4 arrives at t0 + 1 + 2L + c, before k-block 3 is done at
+  // t0 + 1 + L + 4c: the MMAs run back to back.
+  const std::int64_t fast_reload = t0 + 1 + 1000 + kKBlock;
+  const std::int64_t fast_end = t0 + 1 + 1000 + 5 * kKBlock + kDrain + kEpilogue;
   Watch w1("w1", one, one_end), w2("w2", two, two_end), w3("w3", slow, slow_end), w4("w4", fast, fast_end);
 
   sc_core::sc_start();
@@ -201,13 +203,13 @@ TEST_CASE("an SM finishes a CTA of 1, 2 and stages + 1 k-blocks at the cycle the
   REQUIRE(slow.finished());
   REQUIRE(fast.finished());
 
-  CHECK(issue_cycles(one) == std::vector<std::int64_t>{t0});
+  CHECK(issue_cycles(one) == std::vector<std::int64_t>{t0 + 1});
   CHECK(one.stores() == std::vector<std::int64_t>{one_end});
-  CHECK(issue_cycles(two) == std::vector<std::int64_t>{t0, t0});
+  CHECK(issue_cycles(two) == std::vector<std::int64_t>{t0 + 1, t0 + 2});
   CHECK(two.stores() == std::vector<std::int64_t>{two_end});
-  CHECK(issue_cycles(slow) == std::vector<std::int64_t>{t0, t0, t0, t0, slow_reload});
+  CHECK(issue_cycles(slow) == std::vector<std::int64_t>{t0 + 1, t0 + 2, t0 + 3, t0 + 4, slow_reload});
   CHECK(slow.stores() == std::vector<std::int64_t>{slow_end});
-  CHECK(issue_cycles(fast) == std::vector<std::int64_t>{t0, t0, t0, t0, fast_reload});
+  CHECK(issue_cycles(fast) == std::vector<std::int64_t>{t0 + 1, t0 + 2, t0 + 3, t0 + 4, fast_reload});
   CHECK(fast.stores() == std::vector<std::int64_t>{fast_end});
   // Not one cycle early: no store by the cycle before, the store at it.
   for (const Watch* w : {&w1, &w2, &w3, &w4}) {
@@ -222,11 +224,11 @@ TEST_CASE("an SM finishes a CTA of 1, 2 and stages + 1 k-blocks at the cycle the
     CHECK(l.tiles[1].bytes == 32768);
   }
 
-  // The stall attribution of the slow CTA, by hand: the first k-block waits L for its tiles, the
-  // fifth waits from t0 + L + 4c (k-block 3 done) to its arrival at t0 + 2L + c; every k-block is
+  // The stall attribution of the slow CTA, by hand: the first k-block waits 1 + L for its tiles, the
+  // fifth waits from t0 + 1 + L + 4c (k-block 3 done) to its arrival at t0 + 1 + 2L + c; every k-block is
   // 34 cycles beyond its MMAs on shared memory; the drain and the epilogue once.
   const MainloopStats& s = slow.sm().total().mainloop;
-  CHECK(s.memory_stall_cycles == 5000 + (5000 - 3 * kKBlock));
+  CHECK(s.memory_stall_cycles == 1 + 5000 + (5000 - 3 * kKBlock));
   CHECK(s.mma_cycles == 5 * kTensorCore);
   CHECK(s.smem_stall_cycles == 5 * (kKBlock - kTensorCore));
   CHECK(s.regfile_stall_cycles == 0);
@@ -236,7 +238,7 @@ TEST_CASE("an SM finishes a CTA of 1, 2 and stages + 1 k-blocks at the cycle the
   CHECK(slow.sm().total().ctas == 1);
   // Resident from the launch until the store is issued.
   CHECK(slow.sm().total().resident_cycles == static_cast<std::uint64_t>(slow_end - t0));
-  CHECK(fast.sm().total().mainloop.memory_stall_cycles == 1000);
+  CHECK(fast.sm().total().mainloop.memory_stall_cycles == 1 + 1000);
 }
 
 TEST_CASE("two CTA slots of an SM share its tensor cores: their k-blocks run one after the other", "[gpu][sm]") {
@@ -252,18 +254,20 @@ TEST_CASE("two CTA slots of an SM share its tensor cores: their k-blocks run one
   REQUIRE(alone.finished());
   REQUIRE(shared.plan().ctas().size() == 2);
 
-  // Both slots issue both loads at t0 (4 buffers each): every tile arrives at t0 + L.
-  CHECK(issue_cycles(shared) == std::vector<std::int64_t>{t0, t0, t0, t0});
-  // The first CTA's k-blocks hold the tensor cores until t0 + L + 2c; the second CTA's follow.
-  CHECK(alone.stores() == std::vector<std::int64_t>{t0 + L + 2 * kKBlock + kDrain + kEpilogue});
+  // Both slots issue their first loads at t0 + 1 and their second at t0 + 2 (4 buffers each, one TMA
+  // instruction a cycle): the tiles arrive at t0 + 1 + L and t0 + 2 + L.
+  CHECK(issue_cycles(shared) == std::vector<std::int64_t>{t0 + 1, t0 + 1, t0 + 2, t0 + 2});
+  CHECK(alone.stores() == std::vector<std::int64_t>{t0 + 1 + L + 2 * kKBlock + kDrain + kEpilogue});
   std::vector<std::int64_t> ends = shared.stores();
   std::sort(ends.begin(), ends.end());
-  // A slot's epilogue does not hold the tensor cores: the other slot's k-blocks run during it.
-  CHECK(ends == std::vector<std::int64_t>{t0 + L + 2 * kKBlock + kDrain + kEpilogue,
-                                          t0 + L + 4 * kKBlock + kDrain + kEpilogue});
+  // The tensor cores are booked in load order (slot 0's first k-block, slot 1's, then their second
+  // ones), so the first CTA's last k-block ends at t0 + 1 + L + 3c and the second's at + 4c; a slot's
+  // epilogue does not hold the tensor cores: the other slot's k-block runs during it.
+  CHECK(ends == std::vector<std::int64_t>{t0 + 1 + L + 3 * kKBlock + kDrain + kEpilogue,
+                                          t0 + 1 + L + 4 * kKBlock + kDrain + kEpilogue});
   // Waiting for the other slot's MMAs is not a memory stall: only the first CTA waited for tiles.
   const MainloopStats& s = shared.sm().total().mainloop;
-  CHECK(s.memory_stall_cycles == static_cast<std::uint64_t>(L));
+  CHECK(s.memory_stall_cycles == static_cast<std::uint64_t>(1 + L));
   CHECK(s.mma_cycles == 4 * kTensorCore);
   CHECK(shared.sm().total().ctas == 2);
   // Resident from t0 until the second CTA's store.
