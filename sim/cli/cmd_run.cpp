@@ -28,7 +28,7 @@ namespace {
 
 constexpr const char* kUsage =
     "Usage: stcsim run [--config C] (--trace T | --gemm MxNxK [--dtype D]) [--pattern P]... [--set k=v]...\n"
-    "                  [--seed S] [--out DIR] [--vcd FILE] [--functional] [--exact] [--weight-stats]\n\n"
+    "                  [--seed S] [--out DIR] [--vcd FILE] [--functional] [--weight-stats] [--model M]\n\n"
     "Simulates a GEMM trace, or one GEMM, cycle by cycle on the machine described by config C (default\n"
     "configs/h100.yaml) and prints per layer and in total: cycles, time at the configured clock, TFLOP/s\n"
     "(dense-equivalent), tensor-core utilisation, where the SMs' cycles went, and energy by component.\n"
@@ -39,8 +39,12 @@ constexpr const char* kUsage =
     "--out writes DIR/results.csv (one row per run and trace line), DIR/stats.yaml (every counter under\n"
     "the module hierarchy's names), DIR/config.yaml (the resolved machine) and DIR/gemms.trace.\n"
     "--vcd writes a waveform (1 ns = 1 cycle) of each SM's resident CTAs and k-block loads and of the\n"
-    "L2 and DRAM backlogs; meant for small runs. --exact prices every k-block anew with every MMA issued\n"
-    "one by one, instead of once per run of equal k-blocks: the same results, to check that.\n"
+    "L2 and DRAM backlogs (with --model cycle also each sub-core's instructions issued and each tensor\n"
+    "core's busy signal); meant for small runs.\n"
+    "--model picks the SM model: fast (the default: each CTA's main loop as k-blocks priced from the\n"
+    "tensor cores, register file and shared memory) or cycle (each CTA as warps issuing instructions into\n"
+    "SystemC sub-cores, register files, operand selectors, tensor cores and shared memory joined by\n"
+    "bounded queues; slower, and the reference the fast model is checked against: docs/model.md).\n"
     "--weight-stats adds to each weight line's row in results.csv what pruning kept of its weights: density,\n"
     "metadata bytes of the compressed form, and the fraction of sum |w| kept.\n"
     "--functional (small GEMMs, at most 2^30 MACs per copy) first computes every GEMM for real from the\n"
@@ -127,8 +131,7 @@ int cmd_run(const std::vector<std::string>& args) {
       ("vcd", po::value<std::string>(), "write a waveform of the main signals to FILE")
       ("functional", "also compute every GEMM for real through the datapath and compare with a reference GEMM (small GEMMs)")
       ("weight-stats", "add each weight line's kept density, metadata bytes and magnitude kept to results.csv")
-      ("model", po::value<std::string>()->default_value("fast"), "SM model: fast (priced k-blocks) or cycle (warps on SystemC sub-cores, register files, selectors, tensor cores)")
-      ("exact", "price every k-block anew, one MMA at a time (no caching of equal k-blocks; same results, slower)");
+      ("model", po::value<std::string>()->default_value("fast"), "SM model: fast (priced k-blocks) or cycle (warps on SystemC sub-cores, register files, selectors, tensor cores)");
   po::variables_map vm;
   if (!parse_args(args, opts, {}, vm, kUsage, kExamples)) return 0;
 
@@ -150,12 +153,10 @@ int cmd_run(const std::vector<std::string>& args) {
   const auto seed = parse_int(vm["seed"].as<std::string>());
   if (!seed || *seed < 0) throw UsageError(fmt::format("--seed: '{}' is not an integer >= 0", vm["seed"].as<std::string>()));
   sim_opts.seed = static_cast<std::uint64_t>(*seed);
-  sim_opts.exact = vm.count("exact") != 0;
   const std::string model = vm["model"].as<std::string>();
   const auto m = parse_sim_model(model);
   if (!m) throw UsageError(fmt::format("--model: '{}' is not fast or cycle", model));
   sim_opts.model = *m;
-  if (sim_opts.exact && sim_opts.model == SimModel::cycle) throw UsageError("--exact checks the fast model's pricing; it does not go with --model cycle");
   if (vm.count("vcd")) sim_opts.vcd_path = vm["vcd"].as<std::string>();
   std::string out_dir;
   if (vm.count("out")) {

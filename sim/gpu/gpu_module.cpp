@@ -11,9 +11,9 @@
 
 namespace stcsim {
 
-GpuModule::GpuModule(const sc_core::sc_module_name& name, const MachineConfig& machine, bool exact, int slots,
+GpuModule::GpuModule(const sc_core::sc_module_name& name, const MachineConfig& machine, int slots,
                      SimModel model)
-    : sc_core::sc_module(name), machine_(machine), memory_(std::make_unique<MemorySystem>(machine.arch)), exact_(exact) {
+    : sc_core::sc_module(name), machine_(machine), memory_(std::make_unique<MemorySystem>(machine.arch)) {
   slots_ = slots > 0 ? slots : TileScheduler::ctas_per_sm(machine);
   for (int sm = 0; sm < machine.arch.sms; ++sm) {
     const std::string n = "sm" + std::to_string(sm);
@@ -114,11 +114,9 @@ void GpuModule::controller() {
       ++run;
     }
     work_activity_.clear();
-    if (!exact_) {
-      for (const CtaWork& w : q.plan->work()) work_activity_.push_back(q.coster->activity(w));
-    }
+    for (const CtaWork& w : q.plan->work()) work_activity_.push_back(q.coster->activity(w));
     launch_ = Launch{q.plan, q.coster, static_cast<std::int64_t>(i), static_cast<std::int64_t>(i - first_on_memory),
-                     &work_activity_, exact_, run};
+                     &work_activity_, run};
     launch_sm_ = SmStats{};
     // A probe of a launch whose CTAs all do the same work runs its first waves only.
     const SchedulerStats whole = launch_stats(*q.plan, machine_.arch.sms, slots);

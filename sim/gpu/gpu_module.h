@@ -47,11 +47,11 @@ struct LaunchStats {
 class GpuModule : public sc_core::sc_module, private SmHost {
  public:
   SC_HAS_PROCESS(GpuModule);
-  // `exact`: SMs price every k-block anew, one MMA at a time (SmHost::Launch::exact). `slots`: CTA
+  // `slots`: CTA
   // slots per SM, the most any queued launch's kernel fits (0: as many as `machine`'s kernel fits).
   // Each launch then uses as many as its own kernel (its coster's machine) fits.
   // `model`: which SM model plays the CTAs (gpu/sim_model.h).
-  GpuModule(const sc_core::sc_module_name& name, const MachineConfig& machine, bool exact = false, int slots = 0,
+  GpuModule(const sc_core::sc_module_name& name, const MachineConfig& machine, int slots = 0,
             SimModel model = SimModel::fast);
 
   // Queue a launch before sc_start(); the plan and coster must outlive the simulation. With
@@ -116,7 +116,6 @@ class GpuModule : public sc_core::sc_module, private SmHost {
 
   const MachineConfig& machine_;
   std::unique_ptr<MemorySystem> memory_;
-  bool exact_ = false;
   int slots_ = 1;  // CTA slots built per SM
   std::vector<std::unique_ptr<SmModule>> sms_;
   std::vector<Queued> queued_;

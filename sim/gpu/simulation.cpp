@@ -289,7 +289,7 @@ SimResult simulate(const MachineConfig& machine, const std::vector<RunInput>& ru
       for (std::size_t o = 0; o < lp.options.size(); ++o) lp.options[o].probe = it->second + o;
     }
   }
-  GpuModule gpu("gpu", machine, opts.exact, slots, opts.model);
+  GpuModule gpu("gpu", machine, slots, opts.model);
   for (const Probe& p : probes) {
     const LineOption& o = p.line->options[p.option];
     gpu.add_probe(*o.plan, *o.coster, kProbeWaves);

@@ -28,10 +28,6 @@ namespace stcsim {
 struct SimOptions {
   std::uint64_t seed = 1;  // weights of sparse operands: derive_seed(seed, layer, line)
   std::string vcd_path;    // write a waveform here ("" for none); ".vcd" is appended when missing
-  // Price every k-block anew with every MMA issued one by one, and count activity per k-block,
-  // instead of once per run of equal k-blocks and once per CTA work class. Same results, slower:
-  // the check that the caching is exact.
-  bool exact = false;
   // Which model plays the SMs: fast (k-blocks priced in closed form) or cycle (warps on SystemC
   // sub-cores, register files, selectors, tensor cores and shared memory).
   SimModel model = SimModel::fast;

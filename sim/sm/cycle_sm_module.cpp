@@ -195,7 +195,8 @@ void CycleSm::start_launch(int slots) {
   sparse_proto_ = MmaPacket{};
   sparse_proto_.instr = spec_.sparse;
   sparse_proto_.fragments = coster_->sparse_fragments();
-  sparse_proto_.metadata_bits = coster_->sparse_metadata_bits();
+  // Each warp of a warpgroup reads its rows' share of the instruction's metadata.
+  sparse_proto_.metadata_bits = coster_->sparse_metadata_bits() / coop;
   SmModule::start_launch(slots);
 }
 

@@ -54,30 +54,6 @@ KBlockCost KBlockCoster::cost(const KBlock& b) const {
   return c;
 }
 
-KBlockCost KBlockCoster::cost_exact(const KBlock& b) const {
-  if (b.sparse_mmas > 0 && !has_sparse_) throw Error("k-block has sparse MMAs but the GEMM maps to a dense path");
-  KBlockCost c = cost(b);  // shared memory: one closed form in both modes
-  c.tensor_core = 0;
-  c.regfile = 0;
-  // MMAs dealt to the units in turn; each unit issues its share back to back, dense ones first.
-  for (int u = 0; u < units_; ++u) {
-    TensorCore tc = tc_;
-    std::int64_t rf_cycles = 0;
-    const auto run = [&](const MmaInstr& in, const MmaFragments& f, std::int64_t total) {
-      const std::int64_t mine = total / units_ + (u < total % units_ ? 1 : 0);
-      for (std::int64_t i = 0; i < mine; ++i) {
-        tc.issue(0, in);
-        rf_cycles += rf_.mma_cycles(f, i % a_reuse_ != 0);
-      }
-    };
-    run(dense_, dense_frag_, b.dense_mmas);
-    if (has_sparse_) run(sparse_, sparse_frag_, b.sparse_mmas);
-    c.tensor_core = std::max(c.tensor_core, tc.next_free());
-    c.regfile = std::max(c.regfile, rf_cycles);
-  }
-  return c;
-}
-
 SmActivity KBlockCoster::activity(const KBlock& b, std::int64_t repeat) const {
   // One k-block's counts, times repeat: every k-block is delivered on its own (its A reuse and its
   // shared-memory transfers do not span k-blocks), so equal k-blocks count alike.
@@ -92,8 +68,11 @@ SmActivity KBlockCoster::activity(const KBlock& b, std::int64_t repeat) const {
   a.operand_selector = tc.selector().stats();
   RegisterFile rf = rf_;
   rf.stats() = {};
-  rf.deliver(dense_frag_, b.dense_mmas, a_reuse_, 0);
-  if (has_sparse_) rf.deliver(sparse_frag_, b.sparse_mmas, a_reuse_, sparse_meta_bits_);
+  // Every warp of a warpgroup instruction reads its own fragments (the fragments are per thread):
+  // `cooperating` deliveries per instruction, the instruction's metadata shared among them.
+  const int coop = tc_.cooperating();
+  rf.deliver(dense_frag_, b.dense_mmas * coop, a_reuse_, 0);
+  if (has_sparse_) rf.deliver(sparse_frag_, b.sparse_mmas * coop, a_reuse_, sparse_meta_bits_ / coop);
   a.register_file = rf.stats();
   SharedMemory smem(machine_.arch.sm.shared_memory);
   smem.read(static_cast<std::int64_t>(b.s_bytes * warp_cols_ + b.d_bytes * warp_rows_));

@@ -32,10 +32,6 @@ class KBlockCoster {
   KBlockCoster(const MachineConfig& machine, DType dtype, const GemmMapping& mapping);
 
   KBlockCost cost(const KBlock& b) const;
-  // The same cost found the long way, for --exact: every MMA issued one by one on its unit's tensor
-  // core pipeline and its operands delivered one MMA at a time through the register file. Equal to
-  // cost() by construction of the closed forms; the benchmark and tests check that it is.
-  KBlockCost cost_exact(const KBlock& b) const;
   // What `repeat` such k-blocks make the SM's units count (instructions, MACs, selections, register
   // and shared-memory accesses), counted by the units themselves on scratch copies.
   SmActivity activity(const KBlock& b, std::int64_t repeat = 1) const;

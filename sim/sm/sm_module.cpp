@@ -123,7 +123,6 @@ void SmModule::run_cta(std::size_t /*slot*/, std::size_t cta) {
   set_resident(+1);
 
   const KernelConfig& kernel = l.coster->machine().kernel;  // the launch's kernel (one of the candidates)
-  SmActivity exact_activity;
   Mainloop ml(sim_cycle_now(), w.k_blocks(), kernel.stages, l.coster->drain_cycles());
   // Equal consecutive k-blocks cost the same: price each run once.
   std::size_t run = 0;
@@ -137,10 +136,6 @@ void SmModule::run_cta(std::size_t /*slot*/, std::size_t cta) {
     }
     --left_in_run;
     const KBlock& kb = w.runs()[run].block;
-    if (l.exact) {
-      cost = l.coster->cost_exact(kb);
-      exact_activity += l.coster->activity(kb);
-    }
     sim_wait_until(ml.next_load_issue(copy_instructions_per_warp(kernel, kb)));
     ml.load_issued(sim_cycle_now());
     const std::vector<TileRequest> tiles = kblock_requests(l, pos, w, kb, i);
@@ -150,7 +145,6 @@ void SmModule::run_cta(std::size_t /*slot*/, std::size_t cta) {
   }
   // The epilogue stages the C tile through shared memory; the slot holds the CTA until its store issues.
   const std::int64_t epilogue = l.coster->epilogue_cycles(w.c_bytes);
-  if (l.exact) exact_activity += l.coster->epilogue_activity(w.c_bytes);
   sim_wait_until(ml.finish() + epilogue);
   host_.store(sim_cycle_now(), id_, c_tile_key(l.key, pos.row_block, pos.col_block, pos.copy, pos.split),
               static_cast<std::int64_t>(w.c_bytes));
@@ -158,7 +152,7 @@ void SmModule::run_cta(std::size_t /*slot*/, std::size_t cta) {
   st.ctas = 1;
   st.mainloop = ml.stats();
   st.mainloop.epilogue_cycles = static_cast<std::uint64_t>(epilogue);
-  st.units = l.exact ? exact_activity : (*l.work_activity)[pos.work];
+  st.units = (*l.work_activity)[pos.work];
   add(st);
   set_resident(-1);
 }

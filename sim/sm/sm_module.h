@@ -32,7 +32,6 @@ class SmHost {
     std::int64_t index = 0;                            // launch number in the simulation, for stats
     std::int64_t key = 0;                              // launch number since the memory system was fresh, for L2 keys
     const std::vector<SmActivity>* work_activity = nullptr;  // per work class of the plan
-    bool exact = false;  // price every k-block anew, one MMA at a time, and count its activity alone
     std::int64_t run = 0;  // the run (a sequence of launches on one memory system) it belongs to
   };
 

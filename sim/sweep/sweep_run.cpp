@@ -283,7 +283,7 @@ std::string manifest_yaml(const SweepSpec& s) {
   m += fmt::format("sweep: {}\nfile: {}\nfile_sha256: {}\nstcsim: {}\ncommit: {}\n", quote(s.name),
                    quote(fs::path(s.path).filename().string()),
                    sha256_hex(read_file(s.path)), STCSIM_VERSION, build_commit());
-  m += fmt::format("config: {}\nseed: {}\nweight_stats: {}\n", quote(s.config_name), s.seed, s.weight_stats ? "true" : "false");
+  m += fmt::format("config: {}\nseed: {}\nweight_stats: {}\nmodel: {}\n", quote(s.config_name), s.seed, s.weight_stats ? "true" : "false", s.model);
   m += "traces:\n";
   for (std::size_t t = 0; t < s.traces.size(); ++t) {
     m += fmt::format("  - {{path: {}, sha256: {}}}\n", quote(s.trace_names[t]), sha256_hex(read_file(s.traces[t])));

@@ -140,6 +140,10 @@ SweepSpec parse_sweep(const YamlDoc& doc, const std::string& path) {
   top.opt("seed", seed, Range<std::int64_t>{0, {}});
   s.seed = static_cast<std::uint64_t>(seed);
   top.opt("weight_stats", s.weight_stats);
+  if (top.has("model")) {
+    s.model = top.get_string("model");
+    if (s.model != "fast" && s.model != "cycle") top.fail_key("model", fmt::format("must be fast or cycle (got '{}')", s.model));
+  }
   if (top.has("set")) {
     for (const auto& [k, v] : top.get_scalar_map("set")) s.sets.push_back(fmt::format("{}={}", k, v));
   }
@@ -268,6 +272,7 @@ std::vector<std::string> run_args(const SweepSpec& s, const SweepPoint& p, std::
   for (const auto& set : p.sets) a.insert(a.end(), {"--set", set});
   for (const auto& pat : p.patterns) a.insert(a.end(), {"--pattern", pat});
   if (s.weight_stats) a.push_back("--weight-stats");
+  if (s.model != "fast") a.insert(a.end(), {"--model", s.model});
   return a;
 }
 

@@ -10,6 +10,7 @@
 //   seed: 1                             # seed of the weights (default 1)
 //   weight_stats: true                  # add kept density, metadata bytes, magnitude kept (run --weight-stats)
 //   set: {kernel.cluster_m: 2}          # overrides applied to every point (optional)
+//   model: cycle                        # the SM model of every job: fast (default) or cycle
 //   axes:                               # optional: the cartesian product of the entries, first outermost
 //     - key: arch.sms                   # any --set path, `pattern` (the point's run after the baseline), or
 //                                       # column.NAME (only a column, e.g. the g of a zipped tw pattern)
@@ -59,6 +60,7 @@ struct SweepSpec {
   std::string baseline;      // canonical spec, or empty
   std::uint64_t seed = 1;
   bool weight_stats = false;
+  std::string model = "fast";  // which SM model every job runs: fast or cycle (stcsim run --model)
   std::vector<std::string> sets;    // the sweep-wide overrides
   std::vector<std::string> columns; // swept column names, in order
   std::vector<SweepPoint> points;

@@ -1,7 +1,9 @@
-// stcsim_bench: how fast the cycle-level model runs. For a 4096^3 fp16 GEMM and the bert-base trace
-// (batch 32, sequence 128) on the H100 config, dense and 2:4, with and without --exact, it prints the
-// median wall time of simulate() over repeats, its spread, the peak memory, and the simulated GPU
-// cycles and MMA instructions per second of wall time; and whether --exact gives the same cycles.
+// stcsim_bench: how fast the two models run. On the H100 config, dense and 2:4: the fast model on a
+// 4096^3 fp16 GEMM and the bert-base trace (batch 32, sequence 128), the cycle model (--model cycle)
+// on a 1024^3 GEMM, the 4096^3 one and the trace. For each it prints the median wall time of
+// simulate() over repeats (the cycle model's 4096^3 and trace once), its spread, the peak memory, the
+// simulated GPU cycles and MMA instructions per second of wall time, and where both models ran the
+// same workload, the fast model's cycles over the cycle model's.
 //
 // SystemC elaborates once per process, so every measurement runs in a child process (fork), pinned
 // to one CPU where the system allows; the parent collects the figures through a pipe. This is a
@@ -23,6 +25,7 @@
 #include "common/error.h"
 #include "common/strings.h"
 #include "config/machine_config.h"
+#include "gpu/sim_model.h"
 #include "gpu/simulation.h"
 #include "sparsity/registry.h"
 #include "trace/trace_io.h"
@@ -42,7 +45,9 @@ struct Options {
 struct Case {
   std::string workload;  // "gemm" or "trace"
   std::string pattern;
-  bool exact = false;
+  SimModel model = SimModel::fast;
+  std::int64_t gemm = 0;  // the GEMM's size (workload gemm)
+  int repeats = 1;
 };
 
 // What a child reports (plain data through the pipe).
@@ -63,9 +68,9 @@ Trace workload_of(const Options& o, const Case& c) {
   } else {
     GemmOp g;
     g.layer = "gemm";
-    g.m = g.n = g.k = o.gemm;
+    g.m = g.n = g.k = c.gemm;
     g.sparse = Operand::B;
-    t.source = fmt::format("--gemm {0}x{0}x{0}", o.gemm);
+    t.source = fmt::format("--gemm {0}x{0}x{0}", c.gemm);
     t.ops.push_back(g);
     t.lines.push_back(1);
   }
@@ -85,7 +90,7 @@ Sample run_child(const Options& o, const Case& c) {
     const MachineConfig machine = load_machine_config(o.config);
     const std::vector<RunInput> runs{{c.pattern, workload_of(o, c)}};
     SimOptions opts;
-    opts.exact = c.exact;
+    opts.model = c.model;
     const auto t0 = std::chrono::steady_clock::now();
     const SimResult r = simulate(machine, runs, opts);
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -122,9 +127,9 @@ Sample measure(const Options& o, const Case& c) {
   int status = 0;
   waitpid(pid, &status, 0);
   if (got != static_cast<ssize_t>(sizeof(s)) || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    throw Error(fmt::format("{} {}{}: the measuring process died", c.workload, c.pattern, c.exact ? " --exact" : ""));
+    throw Error(fmt::format("{} {} {}: the measuring process died", c.workload, c.pattern, sim_model_name(c.model)));
   }
-  if (!s.ok) throw Error(fmt::format("{} {}{}: {}", c.workload, c.pattern, c.exact ? " --exact" : "", s.error));
+  if (!s.ok) throw Error(fmt::format("{} {} {}: {}", c.workload, c.pattern, sim_model_name(c.model), s.error));
   return s;
 }
 
@@ -160,12 +165,14 @@ double median(std::vector<double> v) {
 
 constexpr const char* kHelp =
     "Usage: stcsim_bench [--config C] [--trace T] [--gemm N] [--repeats R] [--quick] [--smoke]\n\n"
-    "Times simulate() for an NxNxN fp16 GEMM (default 4096) and a trace (default the bert-base trace,\n"
-    "batch 32, sequence 128) on config C (default configs/h100.yaml), dense and 2:4, with and without\n"
-    "--exact, each case R times (default 5) in a fresh process pinned to CPU 0. Prints the median wall\n"
-    "time and its spread, peak RSS, and simulated GPU cycles and MMA instructions per second.\n"
-    "--quick: one repeat. --smoke: a 512^3 GEMM and one repeat (checks the program, not the speed), and\n"
-    "fails unless every case simulated cycles and --exact gave the default's cycles.\n";
+    "Times simulate() on config C (default configs/h100.yaml), dense and 2:4: the fast model on an\n"
+    "NxNxN fp16 GEMM (default 4096) and a trace (default the bert-base trace, batch 32, sequence 128),\n"
+    "the cycle model on a 1024^3 GEMM, the NxNxN one and the trace; each case R times (default 5; the\n"
+    "cycle model's N^3 GEMM and trace once) in a fresh process pinned to CPU 0. Prints the median wall\n"
+    "time and its spread, peak RSS, simulated GPU cycles and MMA instructions per second, and the fast\n"
+    "model's cycles over the cycle model's where both ran a workload. --quick: one repeat. --smoke: a\n"
+    "512^3 GEMM in both models, one repeat (checks the program, not the speed); fails unless every case\n"
+    "simulated cycles and the two models agree within 10%.\n";
 
 // A path under the source folder as the repository names it.
 std::string shown(const std::string& path) {
@@ -221,45 +228,61 @@ int main(int argc, char** argv) {
     std::printf("config %s; gemm %lldx%lldx%lld fp16 (weights on B); trace %s; %d repeat(s), median [min..max]\n\n",
                 shown(o.config).c_str(), static_cast<long long>(o.gemm), static_cast<long long>(o.gemm),
                 static_cast<long long>(o.gemm), o.smoke ? "(none)" : shown(o.trace).c_str(), o.repeats);
-    std::printf("%-7s %-6s %-8s %10s %20s %9s %14s %12s %15s %13s\n", "case", "pattern", "mode", "median_s", "[min..max] s",
-                "rss_MiB", "sim_cycles", "mma_instr", "sim_cycles/s", "mmas/s");
-    std::vector<std::string> workloads{"gemm"};
-    if (!o.smoke) workloads.push_back("trace");
+    std::printf("%-7s %-6s %-6s %10s %10s %20s %9s %14s %12s %15s %13s\n", "case", "pattern", "model", "size",
+                "median_s", "[min..max] s", "rss_MiB", "sim_cycles", "mma_instr", "sim_cycles/s", "mmas/s");
+    std::vector<Case> cases;
+    for (const char* p : {"dense", "2:4"}) {
+      if (o.smoke) {
+        cases.push_back({"gemm", p, SimModel::fast, o.gemm, 1});
+        cases.push_back({"gemm", p, SimModel::cycle, o.gemm, 1});
+        continue;
+      }
+      cases.push_back({"gemm", p, SimModel::fast, o.gemm, o.repeats});
+      cases.push_back({"trace", p, SimModel::fast, 0, o.repeats});
+      cases.push_back({"gemm", p, SimModel::cycle, 1024, o.repeats});
+      cases.push_back({"gemm", p, SimModel::cycle, o.gemm, 1});
+      cases.push_back({"trace", p, SimModel::cycle, 0, 1});
+    }
     bool pinned = true;
     std::vector<std::string> wrong;  // --smoke: what the figures got wrong
-    for (const auto& w : workloads) {
-      for (const char* p : {"dense", "2:4"}) {
-        std::uint64_t cycles[2] = {0, 0};
-        for (const bool exact : {false, true}) {
-          const Case c{w, p, exact};
-          std::vector<double> times;
-          Sample last;
-          long rss = 0;
-          for (int r = 0; r < o.repeats; ++r) {
-            last = measure(o, c);
-            times.push_back(last.seconds);
-            rss = std::max(rss, last.max_rss_kib);
-            pinned = pinned && last.pinned;
-          }
-          const double med = median(times);
-          cycles[exact ? 1 : 0] = last.cycles;
-          std::printf("%-7s %-6s %-8s %10.3f %20s %9.1f %14llu %12llu %15.3e %13.3e\n", w.c_str(), p,
-                      exact ? "exact" : "default", med,
-                      fmt::format("[{:.3f}..{:.3f}]", *std::min_element(times.begin(), times.end()),
-                                  *std::max_element(times.begin(), times.end()))
-                          .c_str(),
-                      static_cast<double>(rss) / 1024.0, static_cast<unsigned long long>(last.cycles),
-                      static_cast<unsigned long long>(last.mmas), static_cast<double>(last.cycles) / med,
-                      static_cast<double>(last.mmas) / med);
-        }
-        const double diff = cycles[0] ? 100.0 * (static_cast<double>(cycles[1]) - static_cast<double>(cycles[0])) /
-                                            static_cast<double>(cycles[0])
-                                      : 0.0;
-        std::printf("%-7s %-6s exact vs default: %llu vs %llu cycles (%+.4f%%)\n", w.c_str(), p,
-                    static_cast<unsigned long long>(cycles[1]), static_cast<unsigned long long>(cycles[0]), diff);
-        if (cycles[0] == 0) wrong.push_back(fmt::format("{} {}: no cycles simulated", w, p));
-        if (cycles[1] != cycles[0]) {
-          wrong.push_back(fmt::format("{} {}: --exact gives {} cycles, the default {}", w, p, cycles[1], cycles[0]));
+    std::vector<std::pair<Case, std::uint64_t>> done;
+    for (const Case& c : cases) {
+      std::vector<double> times;
+      Sample last;
+      long rss = 0;
+      for (int r = 0; r < c.repeats; ++r) {
+        last = measure(o, c);
+        times.push_back(last.seconds);
+        rss = std::max(rss, last.max_rss_kib);
+        pinned = pinned && last.pinned;
+      }
+      const double med = median(times);
+      const std::string size = c.workload == "gemm" ? fmt::format("{}^3", c.gemm) : std::string("-");
+      std::printf("%-7s %-6s %-6s %10s %10.3f %20s %9.1f %14llu %12llu %15.3e %13.3e\n", c.workload.c_str(),
+                  c.pattern.c_str(), std::string(sim_model_name(c.model)).c_str(), size.c_str(), med,
+                  fmt::format("[{:.3f}..{:.3f}]", *std::min_element(times.begin(), times.end()),
+                              *std::max_element(times.begin(), times.end()))
+                      .c_str(),
+                  static_cast<double>(rss) / 1024.0, static_cast<unsigned long long>(last.cycles),
+                  static_cast<unsigned long long>(last.mmas), static_cast<double>(last.cycles) / med,
+                  static_cast<double>(last.mmas) / med);
+      std::fflush(stdout);
+      if (last.cycles == 0) wrong.push_back(fmt::format("{} {} {}: no cycles simulated", c.workload, c.pattern, sim_model_name(c.model)));
+      done.emplace_back(c, last.cycles);
+    }
+    // The two models on the same workloads: the fast model's simulated cycles (probes included) over
+    // the cycle model's.
+    std::printf("\n");
+    for (const auto& [f, fc] : done) {
+      if (f.model != SimModel::fast) continue;
+      for (const auto& [c, cc] : done) {
+        if (c.model != SimModel::cycle || c.workload != f.workload || c.pattern != f.pattern || c.gemm != f.gemm) continue;
+        const double ratio = cc > 0 ? static_cast<double>(fc) / static_cast<double>(cc) : 0.0;
+        std::printf("%-7s %-6s %s: fast %llu vs cycle %llu simulated cycles: fast / cycle %.4f\n", f.workload.c_str(),
+                    f.pattern.c_str(), f.workload == "gemm" ? fmt::format("{}^3", f.gemm).c_str() : "trace",
+                    static_cast<unsigned long long>(fc), static_cast<unsigned long long>(cc), ratio);
+        if (ratio < 0.9 || ratio > 1.1) {
+          wrong.push_back(fmt::format("{} {}: the models differ by more than 10% ({:.3f})", f.workload, f.pattern, ratio));
         }
       }
     }

@@ -152,7 +152,7 @@ TEST_CASE("a launch choice runs the option its probes time fastest, on the slots
   const GemmMapping mb = map_gemm(g, big), ms = map_gemm(g, small);
   const LaunchPlan pb = plan_launch(g, mb, big), ps = plan_launch(g, ms, small);
   const KBlockCoster cb(big, DType::fp16, mb), cs(small, DType::fp16, ms);
-  GpuModule gpu("gpu", base, false, 3);
+  GpuModule gpu("gpu", base, 3);
   gpu.add_probe(ps, cs, 0);  // launch 0: whole
   gpu.add_probe(pb, cb, 0);  // launch 1: whole
   gpu.add_launch_choice({{&ps, &cs, 0}, {&pb, &cb, 1}}, true);  // launch 2

@@ -67,7 +67,7 @@ class Bench : public sc_core::sc_module, private SmHost {
         start_(start),
         slots_(slots) {
     for (const CtaWork& w : plan_.work()) activity_.push_back(coster_.activity(w));
-    launch_ = Launch{&plan_, &coster_, 0, 0, &activity_, false};
+    launch_ = Launch{&plan_, &coster_, 0, 0, &activity_, 0};
     sm_ = std::make_unique<SmModule>("sm", mc, 0, slots, static_cast<SmHost&>(*this));
     SC_THREAD(run);
   }
