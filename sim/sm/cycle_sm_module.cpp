@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "common/error.h"
 #include "common/stats_ops.h"
@@ -122,7 +123,7 @@ CycleSm::CycleSm(const sc_core::sc_module_name& name, const MachineConfig& machi
   const SmConfig& sm = machine.arch.sm;
   const int n = sm.sub_cores;
   const int width = std::max(1, sm.warp_schedulers / sm.sub_cores);
-  const auto failf = [this](std::exception_ptr e) { fail(e); };
+  const auto failf = [this](std::exception_ptr e) { fail(std::move(e)); };
   for (int i = 0; i < n; ++i) {
     math_.push_back(std::make_unique<sc_core::sc_fifo<MmaPacket>>(fmt::format("math_queue{}", i).c_str(), sm.math_queue_depth));
     to_selector_.push_back(std::make_unique<sc_core::sc_fifo<MmaPacket>>(fmt::format("to_selector{}", i).c_str(), 1));
@@ -160,7 +161,7 @@ CycleSm::~CycleSm() = default;
 void CycleSm::fail(std::exception_ptr e) {
   if (failed_) return;
   failed_ = true;
-  host_.fail(e);
+  host_.fail(std::move(e));
 }
 
 void CycleSm::wake_all() {

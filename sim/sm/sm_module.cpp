@@ -110,9 +110,7 @@ std::vector<TileRequest> SmModule::kblock_requests(const SmHost::Launch& l, cons
   } else if (d_key.group < 0 && cluster_m > 1) {
     d.link_bytes = d_link_slice(d_bytes, cluster_m);
   }
-  const std::vector<TileRequest> tiles = {{l2_key(plan.s_key(pos, i), l.key), static_cast<std::int64_t>(kb.s_bytes), -1},
-                                          d};
-  return tiles;
+  return {{l2_key(plan.s_key(pos, i), l.key), static_cast<std::int64_t>(kb.s_bytes), -1}, d};
 }
 
 void SmModule::run_cta(std::size_t /*slot*/, std::size_t cta) {
