@@ -96,6 +96,11 @@ case_run_cycle_model() {
   cmp -s "$TMP/a/stats.yaml" "$TMP/b/stats.yaml" || fail "cycle model: stats.yaml differs between identical runs"
   grep -q "warp_cycles_long_scoreboard:" "$TMP/a/stats.yaml" || fail "stats.yaml lacks the sub-cores' stall reasons"
   grep -q "selector_stall_cycles:" "$TMP/a/stats.yaml" || fail "stats.yaml lacks the tensor cores' selector stalls"
+  # Every shipped config runs the trace in the cycle model.
+  for c in configs/*.yaml; do
+    expect_ok "$STCSIM" run --config "$c" --trace "$TMP/t.trace" --model cycle --pattern dense --pattern 2:4
+    contains "^total "
+  done
   # Bad values are one-line errors.
   expect_err "--model: 'slow' is not fast or cycle" "$STCSIM" run --gemm 256x256x256 --model slow
   expect_err "unrecognised option|unrecognized option" "$STCSIM" run --gemm 256x256x256 --exact
