@@ -42,6 +42,7 @@ class SharedMemoryUnit : public sc_core::sc_module {
   std::vector<sc_core::sc_fifo<SmemRequest>*> inputs_;
   std::function<void(std::exception_ptr)> fail_;
   std::size_t next_ = 0;  // round-robin pointer
+  sc_core::sc_event_or_list any_;  // what it sleeps on (a member: a SystemC thread's stack is never unwound)
   // Per input: the request being served and the bytes it has left (0: none).
   std::vector<SmemRequest> current_;
   std::vector<std::int64_t> left_;

@@ -17,7 +17,7 @@ SharedMemoryUnit::SharedMemoryUnit(const sc_core::sc_module_name& name, const Sh
 
 void SharedMemoryUnit::run() {
   try {
-    sc_core::sc_event_or_list any;
+    sc_core::sc_event_or_list& any = any_;
     for (auto* q : inputs_) any |= q->data_written_event();
     current_.assign(inputs_.size(), SmemRequest{});
     left_.assign(inputs_.size(), 0);

@@ -162,6 +162,8 @@ class SubCore : public sc_core::sc_module, public SlotSink {
   // completion due no earlier than that need not wake it: it re-evaluates then anyway.
   std::int64_t sleep_until_ = -1;
   sc_core::sc_event wake_;
+  // What the scheduler sleeps on (a member: a SystemC thread's stack is never unwound).
+  sc_core::sc_event_or_list any_;
   SubCoreStats stats_;
   std::int64_t issued_total_ = 0;  // traced
 };

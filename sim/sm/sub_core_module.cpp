@@ -208,7 +208,7 @@ void SubCore::run() {
 }
 
 void SubCore::schedule() {
-  sc_core::sc_event_or_list any;
+  sc_core::sc_event_or_list& any = any_;
   any |= wake_;
   any |= math_.data_read_event();
   any |= mio_.data_read_event();

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <vector>
 
 #include "regfile/operand_collector.h"
 #include "sm/cycle_packets.h"
@@ -59,6 +60,9 @@ class TensorCorePipe : public sc_core::sc_module {
   std::function<void(std::exception_ptr)> fail_;
   TensorCore* tc_ = nullptr;
   int units_ = 1;
+  // Cycle each tensor core of the sub-core is free. Members, not the thread's locals: a SystemC thread
+  // never returns, so what its stack holds is never freed.
+  std::vector<std::int64_t> unit_free_;
   // The last instruction's timing (a launch issues one or two kinds): datapath and latency cycles.
   MmaInstr last_{};
   std::int64_t last_occupancy_ = -1;

@@ -13,6 +13,7 @@ TensorCorePipe::TensorCorePipe(const sc_core::sc_module_name& name, sc_core::sc_
                                int units)
     : sc_core::sc_module(name), in_(in), collector_(collector), fail_(std::move(fail)), units_(units) {
   if (units < 1) throw Error("tensor core: a sub-core needs at least one tensor core");
+  unit_free_.assign(static_cast<std::size_t>(units), 0);
   SC_THREAD(run);
 }
 
@@ -22,7 +23,6 @@ void TensorCorePipe::add_to_waveform(sc_core::sc_trace_file* tf) const {
 
 void TensorCorePipe::run() {
   try {
-    std::vector<std::int64_t> unit_free(static_cast<std::size_t>(units_), 0);
     std::int64_t free_at = 0;
     for (;;) {
       MmaPacket p = in_.read();
@@ -57,9 +57,9 @@ void TensorCorePipe::run() {
       p.sink->slot_done(p.warp, p.dst, done);
       if (p.group >= 0) p.sink->slot_done(p.warp, p.group, done);
       busy_ = true;
-      *std::min_element(unit_free.begin(), unit_free.end()) = start + occupancy;
+      *std::min_element(unit_free_.begin(), unit_free_.end()) = start + occupancy;
       // The next MMA is taken when a unit is free.
-      free_at = *std::min_element(unit_free.begin(), unit_free.end());
+      free_at = *std::min_element(unit_free_.begin(), unit_free_.end());
       sim_wait_until(free_at);
       busy_ = false;
     }
