@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/machine_config.h"
+#include "gpu/sanitizer_stack.h"
 #include "operand_selector/selector_stage.h"
 #include "regfile/operand_collector.h"
 #include "sm/shared_memory_unit.h"
@@ -114,6 +115,7 @@ TEST_CASE("operand collector: each MMA holds the ports for its busiest bank's re
   CollectorBench one("one", rf_config(1), 4, 0, false, 16);
   CollectorBench two("two", rf_config(2), 4, 0, false, 16);
   sc_core::sc_start(1000, sc_core::SC_NS);
+  sanitizer_back_on_thread_stack();  // the thread\'s own stack again, for ASan (see the header)
   CHECK(one.left == std::vector<std::int64_t>{5, 10, 15, 20});
   CHECK(two.left == std::vector<std::int64_t>{3, 6, 9, 12});
   CHECK(one.collector.stats().busy_cycles == 20);
@@ -130,6 +132,7 @@ TEST_CASE("back-pressure: a full output queue holds the collector, and its full 
   // and 2: full) and is refused at cycle 3, the cycle after the queue filled.
   CollectorBench b("b", rf_config(1), 6, 100, true, 2);
   sc_core::sc_start(1000, sc_core::SC_NS);
+  sanitizer_back_on_thread_stack();  // the thread\'s own stack again, for ASan (see the header)
   CHECK(b.first_refused == 3);
   REQUIRE(b.left.size() == 6);
   CHECK(b.left[0] == 100);
@@ -193,6 +196,7 @@ TEST_CASE("operand selector: at half the width the datapath needs, sparse MMAs c
   SelectorBench full("full", h100({"arch.tensor_core.operand_selector.selections_per_clock=512"}), 6);
   SelectorBench half("half", h100({"arch.tensor_core.operand_selector.selections_per_clock=256"}), 6);
   sc_core::sc_start(1000, sc_core::SC_NS);
+  sanitizer_back_on_thread_stack();  // the thread\'s own stack again, for ASan (see the header)
   REQUIRE(full.rec.at.size() == 6);
   REQUIRE(half.rec.at.size() == 6);
   for (std::size_t i = 1; i < 6; ++i) {
@@ -238,6 +242,7 @@ TEST_CASE("shared memory: bandwidth per clock, latency of reads, and round robin
   cfg.latency_cycles = 30;
   SmemBench s("s", cfg);
   sc_core::sc_start(1000, sc_core::SC_NS);
+  sanitizer_back_on_thread_stack();  // the thread\'s own stack again, for ASan (see the header)
   // At 128 B/clk: a's first 1 KiB chunk [0, 8), b's first read [8, 12) back at 12 + 30, a's second
   // chunk [12, 20), b's second read [20, 24) back at 54, then a's last two chunks [24, 40): the write
   // is done at 40.
@@ -287,6 +292,7 @@ TEST_CASE("Volta: a sub-core's two tensor cores each take an MMA, so two run at 
   REQUIRE(mc.arch.sm.tensor_cores_per_sub_core() == 2);
   TwoUnitBench b("b", mc);
   sc_core::sc_start(10000, sc_core::SC_NS);
+  sanitizer_back_on_thread_stack();  // the thread\'s own stack again, for ASan (see the header)
   REQUIRE(b.rec.at.size() == 4);
   const std::int64_t occupancy = b.tc.datapath_cycles(b.tc.instruction_for(DType::fp16, MmaShape{16, 16, 16, 0}, 0, 0));
   // MMAs 0 and 1 start together at 0, MMAs 2 and 3 when those units free.
