@@ -45,6 +45,10 @@ struct CycleSmStats {
   OperandCollectorStats operand_collectors;
   SelectorStageStats selectors;
   TensorCorePipeStats tensor_core_pipes;
+
+  CycleSmStats& operator+=(const CycleSmStats& o);
+  // Counter by counter; `o` an earlier snapshot (no counter larger).
+  CycleSmStats operator-(const CycleSmStats& o) const;
 };
 
 class CycleSm : public SmModule {

@@ -212,6 +212,23 @@ SmActivity CycleSm::units_now() const {
   return a;
 }
 
+CycleSmStats& CycleSmStats::operator+=(const CycleSmStats& o) {
+  stats_add(sub_cores, o.sub_cores);
+  stats_add(operand_collectors, o.operand_collectors);
+  stats_add(selectors, o.selectors);
+  stats_add(tensor_core_pipes, o.tensor_core_pipes);
+  return *this;
+}
+
+CycleSmStats CycleSmStats::operator-(const CycleSmStats& o) const {
+  CycleSmStats d;
+  d.sub_cores = stats_sub(sub_cores, o.sub_cores);
+  d.operand_collectors = stats_sub(operand_collectors, o.operand_collectors);
+  d.selectors = stats_sub(selectors, o.selectors);
+  d.tensor_core_pipes = stats_sub(tensor_core_pipes, o.tensor_core_pipes);
+  return d;
+}
+
 CycleSmStats CycleSm::cycle_stats() const {
   CycleSmStats s;
   for (const auto& c : sub_cores_) stats_add(s.sub_cores, c->stats());
@@ -268,21 +285,15 @@ void CycleSm::run_cta(std::size_t slot, std::size_t cta) {
   SmStats st;
   st.ctas = 1;
   st.mainloop = c.mainloop(end);
+  // The modules count for every CTA at once: this CTA's share is what they counted since the last
+  // CTA ended (the launch's total is exact).
   const SmActivity now = units_now();
-  st.units = now;
-  st.units.tensor_core = stats_sub(now.tensor_core, accounted_.tensor_core);
-  st.units.operand_selector = stats_sub(now.operand_selector, accounted_.operand_selector);
-  st.units.register_file = stats_sub(now.register_file, accounted_.register_file);
-  st.units.shared_memory = stats_sub(now.shared_memory, accounted_.shared_memory);
+  st.units = now - accounted_;
   accounted_ = now;
   const CycleSmStats c_now = cycle_stats();
   const auto run = static_cast<std::size_t>(l.run);
   if (cycle_per_run_.size() <= run) cycle_per_run_.resize(run + 1);
-  CycleSmStats& r = cycle_per_run_[run];
-  stats_add(r.sub_cores, stats_sub(c_now.sub_cores, cycle_accounted_.sub_cores));
-  stats_add(r.operand_collectors, stats_sub(c_now.operand_collectors, cycle_accounted_.operand_collectors));
-  stats_add(r.selectors, stats_sub(c_now.selectors, cycle_accounted_.selectors));
-  stats_add(r.tensor_core_pipes, stats_sub(c_now.tensor_core_pipes, cycle_accounted_.tensor_core_pipes));
+  cycle_per_run_[run] += c_now - cycle_accounted_;
   cycle_accounted_ = c_now;
   add(st);
   set_resident(-1);

@@ -12,6 +12,15 @@ SmActivity& SmActivity::operator+=(const SmActivity& o) {
   return *this;
 }
 
+SmActivity SmActivity::operator-(const SmActivity& o) const {
+  SmActivity d;
+  d.tensor_core = stats_sub(tensor_core, o.tensor_core);
+  d.operand_selector = stats_sub(operand_selector, o.operand_selector);
+  d.register_file = stats_sub(register_file, o.register_file);
+  d.shared_memory = stats_sub(shared_memory, o.shared_memory);
+  return d;
+}
+
 void SmActivity::add_to(StatsTree& t, const std::string& prefix) const {
   t.add_all(prefix + ".tensor_core", tensor_core);
   t.add_all(prefix + ".operand_selector", operand_selector);

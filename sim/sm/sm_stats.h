@@ -23,6 +23,8 @@ struct SmActivity {
   SharedMemoryStats shared_memory;
 
   SmActivity& operator+=(const SmActivity& o);
+  // Counter by counter; `o` an earlier snapshot of this activity (no counter larger).
+  SmActivity operator-(const SmActivity& o) const;
   // Adds the counters under prefix.tensor_core.*, prefix.operand_selector.*, ...
   void add_to(StatsTree& t, const std::string& prefix) const;
 };

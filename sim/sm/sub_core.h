@@ -145,7 +145,7 @@ class SubCore : public sc_core::sc_module, public SlotSink {
   // The state of warp w at `now` if it cannot issue, selected if it can; `when` gets the cycle it is
   // known to become ready (kNever when that waits on an event).
   WarpState evaluate(Warp& w, std::int64_t now, std::int64_t& when);
-  void issue(Warp& w, std::int64_t now);
+  void issue(Warp& w);
   void charge(std::int64_t now);
 
   int issue_width_;

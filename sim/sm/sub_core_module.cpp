@@ -129,7 +129,7 @@ WarpState SubCore::evaluate(Warp& w, std::int64_t now, std::int64_t& when) {
   return why;
 }
 
-void SubCore::issue(Warp& w, std::int64_t now) {
+void SubCore::issue(Warp& w) {
   const WarpOp& op = *w.program.peek();
   const auto write = [&](int slot) {
     if (slot < 0) return;
@@ -178,7 +178,6 @@ void SubCore::issue(Warp& w, std::int64_t now) {
       w.cta->warp_finished(w);
       break;
   }
-  (void)now;
   w.program.next();
   ++stats_.issued;
   ++issued_total_;
@@ -230,7 +229,7 @@ void SubCore::schedule() {
           return;
         }
         if (issued < issue_width_) {
-          issue(w, now);
+          issue(w);
           ++issued;
           greedy_ = w.id;
           w.state = WarpState::selected;

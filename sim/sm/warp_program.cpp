@@ -38,11 +38,15 @@ WarpProgram::WarpProgram(const WarpProgramSpec& spec, const CtaWork& work, int w
   const int mi = std::max(1, spec.warp.m / std::max(1, spec.dense.m));
   const int nj = std::max(1, spec.warp.n / std::max(1, spec.dense.n));
   accumulators_ = mi * nj;
-  // Slots: accumulators, two commit groups (wgmma.wait_group), A and B fragments double-buffered,
-  // the epilogue's staging.
-  a_slots_ = kMaxFragmentLoads;
-  b_slots_ = kMaxFragmentLoads;
-  slots_ = accumulators_ + 2 + 2 * a_slots_ + 2 * b_slots_ + 1;
+  // Slots: accumulators, two commit groups (wgmma.wait_group), A and B fragments double-buffered
+  // (kMaxFragmentLoads per buffer), the epilogue's staging.
+  slots_ = accumulators_ + 2 + 4 * kMaxFragmentLoads + 1;
+}
+
+std::int32_t WarpProgram::a_slot(int buf, int x) const { return accumulators_ + 2 + buf * kMaxFragmentLoads + x; }
+
+std::int32_t WarpProgram::b_slot(int buf, int x) const {
+  return accumulators_ + 2 + (2 + buf) * kMaxFragmentLoads + x;
 }
 
 std::int64_t copy_instructions_per_warp(const KernelConfig& k, const KBlock& b) {
@@ -61,8 +65,8 @@ std::int64_t WarpProgram::warp_copies(const WarpProgramSpec& spec, const KBlock&
 
 std::int64_t WarpProgram::copies_per_kblock(const WarpProgramSpec& spec, const KBlock& b) {
   const KernelConfig& k = *spec.kernel;
-  if (k.global_loads == GlobalLoad::tma) return 1;
-  return warp_copies(spec, b, 0) * k.compute_warps();
+  const std::int64_t per_warp = copy_instructions_per_warp(k, b);
+  return k.global_loads == GlobalLoad::tma ? per_warp : per_warp * k.compute_warps();
 }
 
 const WarpOp* WarpProgram::peek() {
@@ -126,15 +130,13 @@ WarpProgram::Layout WarpProgram::layout(std::int64_t kb) const {
 }
 
 void WarpProgram::load_step(const Layout& l, std::int64_t kb, int buf, std::int32_t* last) {
-  const int a_base = accumulators_ + 2;
-  const int b_base = a_base + 2 * a_slots_;
   for (int x = 0; x < l.n_a; ++x) {
-    const std::int32_t slot = a_base + buf * a_slots_ + x;
+    const std::int32_t slot = a_slot(buf, x);
     ops_.push_back({WarpOpKind::smem_read, false, false, false, kb, slot, {-1, -1}, clamp32(ceil_div(l.a_step, l.n_a))});
     *last = slot;
   }
   for (int x = 0; x < l.n_b; ++x) {
-    const std::int32_t slot = b_base + buf * b_slots_ + x;
+    const std::int32_t slot = b_slot(buf, x);
     ops_.push_back({WarpOpKind::smem_read, false, false, false, kb, slot, {-1, -1}, clamp32(ceil_div(l.b_step, l.n_b))});
     *last = slot;
   }
@@ -169,8 +171,8 @@ void WarpProgram::build_kblock(std::int64_t kb) {
   const int nj = std::max(1, spec_.warp.n / std::max(1, spec_.dense.n));
   const int mi = acc / nj;
   const int group = acc + static_cast<int>(kb % 2);
-  const int a_base = acc + 2;
-  const int b_base = a_base + 2 * a_slots_;
+  // Shared-memory operands an MMA reads itself (wgmma): a k-step's bytes over its MMAs.
+  const std::int64_t own = (l.n_a > 0 ? 0 : l.a_step) + (l.n_b > 0 ? 0 : l.b_step);
   std::int32_t last_mma_group = -1;
   // Fragments are loaded one k-step ahead (double-buffered, as tuned kernels pipeline them), the next
   // k-block's first ones during this one's last k-step, after waiting for its tiles (the multistage
@@ -192,14 +194,12 @@ void WarpProgram::build_kblock(std::int64_t kb) {
     }
     const int buf = static_cast<int>((parity_ + st) % 2);
     const std::int64_t here = l.steps[st].mmas;
-    // Shared-memory operands an MMA reads itself (wgmma): this k-step's bytes over its MMAs.
-    const std::int64_t own = (l.n_a > 0 ? 0 : l.a_step) + (l.n_b > 0 ? 0 : l.b_step);
     for (std::int64_t t = 0; t < here; ++t) {
       const int i = static_cast<int>(t) / nj;
       const int j = static_cast<int>(t) % nj;
       WarpOp op{WarpOpKind::mma, l.steps[st].sparse, j > 0, false, kb, static_cast<std::int32_t>(t), {-1, -1}, 0};
-      if (l.n_a > 0) op.src[0] = a_base + buf * a_slots_ + i * l.n_a / std::max(1, mi);
-      if (l.n_b > 0) op.src[1] = b_base + buf * b_slots_ + j * l.n_b / nj;
+      if (l.n_a > 0) op.src[0] = a_slot(buf, i * l.n_a / std::max(1, mi));
+      if (l.n_b > 0) op.src[1] = b_slot(buf, j * l.n_b / nj);
       op.bytes = clamp32(own > 0 ? share(own, static_cast<int>(t), static_cast<int>(here)) : 0);
       op.group = group;
       ops_.push_back(op);

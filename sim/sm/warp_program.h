@@ -105,6 +105,9 @@ class WarpProgram {
   Layout layout(std::int64_t kb) const;
   // One k-step's fragment loads into buffer `buf`; *last gets the last slot loaded.
   void load_step(const Layout& l, std::int64_t kb, int buf, std::int32_t* last);
+  // The scoreboard slot of fragment load x of A (B) in fragment buffer buf (0 or 1).
+  std::int32_t a_slot(int buf, int x) const;
+  std::int32_t b_slot(int buf, int x) const;
   void build_prologue();
   void build_kblock(std::int64_t kb);
   void build_epilogue();
@@ -115,8 +118,6 @@ class WarpProgram {
   int warp_;
   bool compute_ = false;
   int accumulators_ = 1;
-  int a_slots_ = 0;  // per fragment buffer
-  int b_slots_ = 0;
   int slots_ = 0;
   std::vector<WarpOp> ops_;  // the current chunk (prologue, one k-block, or the epilogue)
   std::size_t pos_ = 0;

@@ -36,6 +36,16 @@ struct Recorder : SlotSink {
   }
 };
 
+// A tensor core's operand collector with nothing attached: TensorCorePipe asks one for
+// shared-memory operands, which the MMAs of the testbenches that use this do not have.
+struct NoOperands {
+  sc_core::sc_fifo<MmaPacket> in{"nowhere_in", 1};
+  sc_core::sc_fifo<MmaPacket> out{"nowhere_out", 1};
+  sc_core::sc_fifo<SmemRequest> smem{"nowhere_smem", 1};
+  OperandCollector collector;
+  explicit NoOperands(const RegisterFileConfig& cfg) : collector("unused", cfg, in, out, smem, rethrow) {}
+};
+
 RegisterFileConfig rf_config(int read_ports) {
   RegisterFileConfig c;
   c.bytes = 65536;
@@ -146,10 +156,7 @@ namespace {
 SC_MODULE(SelectorBench) {
   sc_core::sc_fifo<MmaPacket> in{"in", 64};
   sc_core::sc_fifo<MmaPacket> mid{"mid", 1};
-  sc_core::sc_fifo<MmaPacket> nowhere_in{"nowhere_in", 1};
-  sc_core::sc_fifo<MmaPacket> nowhere_out{"nowhere_out", 1};
-  sc_core::sc_fifo<SmemRequest> nowhere_smem{"nowhere_smem", 1};
-  OperandCollector unused;
+  NoOperands unused;
   SelectorStage selector;
   TensorCorePipe pipe;
   TensorCore tc;
@@ -160,9 +167,9 @@ SC_MODULE(SelectorBench) {
   SC_HAS_PROCESS(SelectorBench);
   SelectorBench(const sc_core::sc_module_name& n, const MachineConfig& mc, int count_)
       : sc_core::sc_module(n),
-        unused("unused", mc.arch.sm.register_file, nowhere_in, nowhere_out, nowhere_smem, rethrow),
+        unused(mc.arch.sm.register_file),
         selector("selector", in, mid, rethrow),
-        pipe("pipe", mid, unused, rethrow),
+        pipe("pipe", mid, unused.collector, rethrow),
         tc(mc.arch.tensor_core, MmaFamily::mma_sp_sync, 1),
         count(count_) {
     instr = tc.instruction_for(DType::fp16, MmaShape{16, 8, 16, 32}, 2, 4);
@@ -256,10 +263,7 @@ namespace {
 
 SC_MODULE(TwoUnitBench) {
   sc_core::sc_fifo<MmaPacket> in{"in", 8};
-  sc_core::sc_fifo<MmaPacket> nowhere_in{"nowhere_in", 1};
-  sc_core::sc_fifo<MmaPacket> nowhere_out{"nowhere_out", 1};
-  sc_core::sc_fifo<SmemRequest> nowhere_smem{"nowhere_smem", 1};
-  OperandCollector unused;
+  NoOperands unused;
   TensorCorePipe pipe;
   TensorCore tc;
   Recorder rec;
@@ -267,8 +271,8 @@ SC_MODULE(TwoUnitBench) {
   SC_HAS_PROCESS(TwoUnitBench);
   TwoUnitBench(const sc_core::sc_module_name& n, const MachineConfig& mc)
       : sc_core::sc_module(n),
-        unused("unused", mc.arch.sm.register_file, nowhere_in, nowhere_out, nowhere_smem, rethrow),
-        pipe("pipe", in, unused, rethrow, mc.arch.sm.tensor_cores_per_sub_core()),
+        unused(mc.arch.sm.register_file),
+        pipe("pipe", in, unused.collector, rethrow, mc.arch.sm.tensor_cores_per_sub_core()),
         tc(mc.arch.tensor_core, mc.kernel.instruction, 1) {
     pipe.set_tensor_core(&tc);
     SC_THREAD(produce);
