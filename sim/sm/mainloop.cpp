@@ -27,9 +27,12 @@ Mainloop::Mainloop(std::int64_t start, std::int64_t k_blocks, int stages, std::i
 
 std::int64_t Mainloop::next_load_issue(std::int64_t issue_cycles) const {
   const std::int64_t after = last_issue_ + std::max<std::int64_t>(0, issue_cycles);
-  if (issued_ < stages_) return std::max(start_, after);
-  // The buffer of k-block (issued_ - stages) frees when its compute is done.
-  return std::max({start_, after, done_[static_cast<std::size_t>(issued_ % stages_)]});
+  // The next load is k-block loads_issued_, or (callers that do not report issues) issued_.
+  const std::int64_t kb = std::max(loads_issued_, issued_);
+  if (kb < stages_) return std::max(start_, after);
+  if (issued_ <= kb - stages_) throw Error("main loop: a load's buffer is asked for before its last k-block was priced");
+  // The buffer of k-block (kb - stages) frees when its compute is done.
+  return std::max({start_, after, done_[static_cast<std::size_t>(kb % stages_)]});
 }
 
 std::int64_t Mainloop::load_arrived(std::int64_t arrival, const KBlockCost& cost, std::int64_t tc_free) {

@@ -4,6 +4,7 @@
 // until each load may issue, so that the memory system sees requests in time order.
 //
 //   load_issue(kb)    = max(start, compute_done(kb - stages), load_issue(kb - 1) + copy issue cycles)
+// (loads may run ahead of the pricing of arrived k-blocks: load_issued() counts the issued ones)
 //   compute_start(kb) = max(arrival(kb), compute_done(kb - 1), tensor cores free)
 //   compute_done(kb)  = compute_start(kb) + cost(kb).cycles()
 //   finish            = compute_done(last) + drain (the MMA pipeline's latency beyond occupancy)
@@ -62,7 +63,14 @@ class Mainloop {
   // per warp).
   std::int64_t next_load_issue(std::int64_t issue_cycles = 0) const;
   // The next k-block's load issued at `at`.
-  void load_issued(std::int64_t at) { last_issue_ = at; }
+  void load_issued(std::int64_t at) {
+    last_issue_ = at;
+    ++loads_issued_;
+  }
+  // Whether the next load's buffer is known to be free at some cycle: the k-block that held it
+  // (stages loads back) has had its compute priced (load_arrived).
+  bool buffer_known() const { return loads_issued_ < stages_ || issued_ > loads_issued_ - stages_; }
+  std::int64_t loads_issued() const { return loads_issued_; }
   // The next k-block's tiles arrive at `arrival` (>= its issue cycle); its compute costs `cost` on
   // tensor cores that are free from `tc_free`. Returns the cycle its compute is done, which is when
   // the tensor cores are next free.
@@ -81,6 +89,7 @@ class Mainloop {
   std::vector<std::int64_t> done_;  // compute_done of the last `stages` k-blocks, ring buffer
   std::int64_t last_done_;
   std::int64_t last_issue_;
+  std::int64_t loads_issued_ = 0;
   MainloopStats stats_;
 };
 

@@ -6,6 +6,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <deque>
+#include <limits>
+#include <utility>
 
 #include "common/checked.h"
 #include "common/error.h"
@@ -16,6 +19,7 @@ namespace stcsim {
 
 namespace {
 const sc_core::sc_time kCycle(1, sc_core::SC_NS);
+constexpr std::int64_t kNoCycle = std::numeric_limits<std::int64_t>::max();
 }  // namespace
 
 std::int64_t sim_cycle_now() { return static_cast<std::int64_t>(sc_core::sc_time_stamp() / kCycle); }
@@ -126,20 +130,34 @@ void SmModule::run_cta(std::size_t /*slot*/, std::size_t cta) {
   std::size_t run = 0;
   std::int64_t left_in_run = w.runs().empty() ? 0 : w.runs()[0].repeat;
   KBlockCost cost = w.runs().empty() ? KBlockCost{} : l.coster->cost(w.runs()[0].block);
-  for (std::int64_t i = 0; i < w.k_blocks(); ++i) {
-    if (left_in_run == 0) {
-      ++run;
-      left_in_run = w.runs()[run].repeat;
-      cost = l.coster->cost(w.runs()[run].block);
+  // Loads issue as their buffers free; each k-block takes the SM's tensor cores when its tiles have
+  // arrived, in the order tiles arrive across the SM's slots (not the order loads were issued).
+  std::deque<std::pair<std::int64_t, KBlockCost>> in_flight;  // arrival and cost, in k-block order
+  std::int64_t i = 0;
+  while (i < w.k_blocks() || !in_flight.empty()) {
+    std::int64_t issue_at = kNoCycle;
+    if (i < w.k_blocks() && ml.buffer_known()) {
+      if (left_in_run == 0) {
+        ++run;
+        left_in_run = w.runs()[run].repeat;
+        cost = l.coster->cost(w.runs()[run].block);
+      }
+      issue_at = ml.next_load_issue(copy_instructions_per_warp(kernel, w.runs()[run].block));
     }
-    --left_in_run;
-    const KBlock& kb = w.runs()[run].block;
-    sim_wait_until(ml.next_load_issue(copy_instructions_per_warp(kernel, kb)));
-    ml.load_issued(sim_cycle_now());
-    const std::vector<TileRequest> tiles = kblock_requests(l, pos, w, kb, i);
-    ++loads_issued_;
-    const std::int64_t arrival = host_.load(sim_cycle_now(), id_, tiles);
-    tc_free_ = ml.load_arrived(arrival, cost, tc_free_);
+    const std::int64_t arrive_at = in_flight.empty() ? kNoCycle : in_flight.front().first;
+    if (issue_at <= arrive_at && issue_at != kNoCycle) {
+      sim_wait_until(issue_at);
+      ml.load_issued(sim_cycle_now());
+      const KBlock& kb = w.runs()[run].block;
+      --left_in_run;
+      ++loads_issued_;
+      in_flight.emplace_back(host_.load(sim_cycle_now(), id_, kblock_requests(l, pos, w, kb, i)), cost);
+      ++i;
+    } else {
+      sim_wait_until(arrive_at);
+      tc_free_ = ml.load_arrived(arrive_at, in_flight.front().second, tc_free_);
+      in_flight.pop_front();
+    }
   }
   // The epilogue stages the C tile through shared memory; the slot holds the CTA until its store issues.
   const std::int64_t epilogue = l.coster->epilogue_cycles(w.c_bytes);

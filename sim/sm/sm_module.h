@@ -1,6 +1,7 @@
 // One streaming multiprocessor as SystemC sees it: its CTA slots, each a thread that takes CTAs
 // from the global tile scheduler and plays their main loops (mainloop.h) in simulated time, and the
-// tensor cores the slots share (one "free from" cycle per SM: the slots' k-blocks queue on them).
+// tensor cores the slots share (one "free from" cycle per SM: a k-block takes them when its tiles
+// have arrived, in the order tiles arrive across the slots).
 // The fine units are plain C++ the slots consult: KBlockCoster prices each k-block from the tensor
 // core, register file and shared-memory models, and counts their activity. The SM does not wake per
 // cycle: a slot computes when its next load may issue and waits until then (docs/model.md, "Timing").

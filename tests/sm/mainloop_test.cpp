@@ -9,11 +9,18 @@ TEST_CASE("with tiles arriving late, compute waits and memory stalls are counted
   Mainloop ml(100, 3, 2, 10);
   // Two buffers: k-blocks 0 and 1 may both load at the start.
   CHECK(ml.next_load_issue() == 100);
-  CHECK(ml.load_arrived(150, {20, 5, 5}, 0) == 170);
+  ml.load_issued(100);
   CHECK(ml.next_load_issue() == 100);
-  CHECK(ml.load_arrived(160, {20, 5, 5}, 0) == 190);
+  ml.load_issued(100);
+  // Both buffers are in use: k-block 2's buffer is not known until k-block 0 is priced.
+  CHECK_FALSE(ml.buffer_known());
+  CHECK_THROWS_AS(ml.next_load_issue(), Error);
+  CHECK(ml.load_arrived(150, {20, 5, 5}, 0) == 170);
+  CHECK(ml.buffer_known());
   // k-block 2 reuses k-block 0's buffer, free at 170.
   CHECK(ml.next_load_issue() == 170);
+  ml.load_issued(170);
+  CHECK(ml.load_arrived(160, {20, 5, 5}, 0) == 190);
   CHECK(ml.load_arrived(400, {20, 5, 5}, 0) == 420);
   CHECK_FALSE(ml.loads_left());
   CHECK(ml.finish() == 430);
