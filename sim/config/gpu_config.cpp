@@ -29,6 +29,7 @@ SmConfig SmConfig::from_yaml(Section& s) {
   }
   s.opt("math_queue_depth", c.math_queue_depth, {1, 1024});
   s.opt("mio_queue_depth", c.mio_queue_depth, {1, 1024});
+  s.opt("max_outstanding_bytes", c.max_outstanding_bytes, {0, std::int64_t{1} << 30});
   Section rf = s.child("register_file");
   c.register_file = RegisterFileConfig::from_yaml(rf);
   Section sh = s.child("shared_memory");
@@ -47,6 +48,7 @@ YAML::Node SmConfig::to_yaml() const {
   n["max_threads_per_cta"] = yaml_value(max_threads_per_cta);
   n["math_queue_depth"] = yaml_value(math_queue_depth);
   n["mio_queue_depth"] = yaml_value(mio_queue_depth);
+  n["max_outstanding_bytes"] = yaml_value(max_outstanding_bytes);
   n["register_file"] = register_file.to_yaml();
   n["shared_memory"] = shared_memory.to_yaml();
   return n;
@@ -55,7 +57,8 @@ YAML::Node SmConfig::to_yaml() const {
 bool SmConfig::operator==(const SmConfig& o) const {
   return sub_cores == o.sub_cores && tensor_cores == o.tensor_cores && warp_schedulers == o.warp_schedulers &&
          max_warps == o.max_warps && max_ctas == o.max_ctas && max_threads_per_cta == o.max_threads_per_cta &&
-         math_queue_depth == o.math_queue_depth && mio_queue_depth == o.mio_queue_depth && register_file == o.register_file && shared_memory == o.shared_memory;
+         math_queue_depth == o.math_queue_depth && mio_queue_depth == o.mio_queue_depth &&
+         max_outstanding_bytes == o.max_outstanding_bytes && register_file == o.register_file && shared_memory == o.shared_memory;
 }
 
 double GpuConfig::tflops(std::int64_t macs_per_clock_per_tc) const {

@@ -33,6 +33,9 @@ struct SmConfig {
   // 1..1024; defaults 2 and 8.
   int math_queue_depth = 2;
   int mio_queue_depth = 8;
+  // Bytes of global loads an SM may have outstanding to the L2 and DRAM (memory/request_window.h);
+  // both models; 0 (the default): no limit beyond the kernel's stages. 0..1 GiB.
+  std::int64_t max_outstanding_bytes = 0;
   RegisterFileConfig register_file;  // arch.sm.register_file; required
   SharedMemoryConfig shared_memory;  // arch.sm.shared_memory; required
 

@@ -42,7 +42,8 @@
 // with the numerator rounded to a whole kB/s. SM s sits in L2 partition s x partitions / sms
 // (contiguous halves on a two-partition chip).
 // Left out: L1, request coalescing between SMs beyond the L2's pending-fill wait, DRAM
-// read/write turnaround, banks and refresh, and queue limits (no back-pressure beyond bandwidth).
+// read/write turnaround, banks and refresh, and queue limits inside the L2 (an SM's own limit on
+// outstanding loads is memory/request_window.h, applied by the SM before it calls load()).
 #pragma once
 
 #include <cstdint>

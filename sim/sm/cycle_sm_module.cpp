@@ -28,6 +28,8 @@ class CycleSm::Cta : public CtaHooks, public SlotSink {
     copies_.assign(n, 0);
     needed_.assign(n, 0);
     released_.assign(n, 0);
+    window_bytes_.assign(n, -1);
+    wanted_.assign(n, kNever);
     for (std::size_t i = 0; i < n; ++i) {
       needed_[i] = WarpProgram::copies_per_kblock(sm.spec_, work.kblock(static_cast<std::int64_t>(i)));
     }
@@ -39,12 +41,22 @@ class CycleSm::Cta : public CtaHooks, public SlotSink {
   }
   std::int64_t tiles_ready_at(std::int64_t kb) const override { return tiles_.at(static_cast<std::size_t>(kb)); }
 
+  std::int64_t copy_admit_at(std::int64_t kb) override {
+    const auto i = static_cast<std::size_t>(kb);
+    const std::int64_t now = sim_cycle_now();
+    if (copies_.at(i) + 1 != needed_[i]) return now;
+    if (window_bytes_[i] < 0) window_bytes_[i] = window_bytes(requests(kb));
+    const std::int64_t at = sm_.load_admit_at(now, window_bytes_[i]);
+    if (at > now) wanted_[i] = std::min(wanted_[i], now);
+    return at;
+  }
+
   void copy_issued(std::int64_t kb) override {
     const auto i = static_cast<std::size_t>(kb);
     if (++copies_.at(i) != needed_[i]) return;
     // The k-block's last copy instruction issued: its tiles are requested from the memory system.
-    const std::vector<TileRequest> tiles = kblock_requests(launch_, pos_, work_, work_.kblock(kb), kb);
-    const std::int64_t arrival = sm_.host_.load(sim_cycle_now(), sm_.id_, tiles);
+    const std::int64_t now = sim_cycle_now();
+    const std::int64_t arrival = sm_.issue_load(requests(kb), std::min(wanted_[i], now), window_);
     sm_.arrivals_[slot_].emplace_back(kb, arrival);
     sm_.arrival_event_[slot_]->notify(sc_core::SC_ZERO_TIME);
   }
@@ -76,6 +88,10 @@ class CycleSm::Cta : public CtaHooks, public SlotSink {
     sm_.wake_all();
   }
 
+  std::vector<TileRequest> requests(std::int64_t kb) const {
+    return kblock_requests(launch_, pos_, work_, work_.kblock(kb), kb);
+  }
+
   std::int64_t kblock_bytes(std::int64_t kb) const {
     const KBlock& b = work_.kblock(kb);
     return static_cast<std::int64_t>(b.s_bytes + b.d_bytes);
@@ -88,7 +104,7 @@ class CycleSm::Cta : public CtaHooks, public SlotSink {
     const auto at = [&](WarpState st) { return s[static_cast<std::size_t>(st)]; };
     m.mma_cycles = at(WarpState::selected) + at(WarpState::not_selected) + at(WarpState::wait) +
                    at(WarpState::math_pipe_throttle);
-    m.memory_stall_cycles = at(WarpState::long_scoreboard) + at(WarpState::barrier);
+    m.memory_stall_cycles = at(WarpState::long_scoreboard) + at(WarpState::barrier) + at(WarpState::lg_throttle);
     m.smem_stall_cycles = at(WarpState::short_scoreboard) + at(WarpState::mio_throttle);
     m.epilogue_cycles = epilogue_start_ >= 0 ? static_cast<std::uint64_t>(end - epilogue_start_) : 0;
     m.k_blocks = static_cast<std::uint64_t>(work_.k_blocks());
@@ -96,6 +112,7 @@ class CycleSm::Cta : public CtaHooks, public SlotSink {
   }
 
   sc_core::sc_event& done() { return done_; }
+  const RequestWindowStats& window() const { return window_; }
 
  private:
   CycleSm& sm_;
@@ -111,6 +128,9 @@ class CycleSm::Cta : public CtaHooks, public SlotSink {
   std::vector<std::int64_t> copies_;   // copy instructions issued for k-block kb
   std::vector<std::int64_t> needed_;   // copy instructions k-block kb needs
   std::vector<int> released_;          // compute warps done with k-block kb
+  std::vector<std::int64_t> window_bytes_;  // bytes k-block kb's load holds of the window (-1: not yet known)
+  std::vector<std::int64_t> wanted_;   // first cycle k-block kb's load was held back by the window
+  RequestWindowStats window_;          // the CTA's loads through the window
   int arrived_ = 0;
   int finished_ = 0;
   std::int64_t epilogue_start_ = -1;
@@ -285,6 +305,7 @@ void CycleSm::run_cta(std::size_t slot, std::size_t cta) {
   SmStats st;
   st.ctas = 1;
   st.mainloop = c.mainloop(end);
+  st.load_window = c.window();
   // The modules count for every CTA at once: this CTA's share is what they counted since the last
   // CTA ended (the launch's total is exact).
   const SmActivity now = units_now();

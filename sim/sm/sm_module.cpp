@@ -30,7 +30,7 @@ void sim_wait_until(std::int64_t cycle) {
 }
 
 SmModule::SmModule(const sc_core::sc_module_name& name, const MachineConfig& machine, int id, int slots, SmHost& host)
-    : sc_core::sc_module(name), machine_(machine), id_(id), host_(host) {
+    : sc_core::sc_module(name), machine_(machine), id_(id), host_(host), window_(machine.arch.sm.max_outstanding_bytes) {
   for (int s = 0; s < slots; ++s) {
     slot_go_.push_back(std::make_unique<sc_core::sc_event>());
     const auto index = static_cast<std::size_t>(s);
@@ -117,6 +117,26 @@ std::vector<TileRequest> SmModule::kblock_requests(const SmHost::Launch& l, cons
   return {{l2_key(plan.s_key(pos, i), l.key), static_cast<std::int64_t>(kb.s_bytes), -1}, d};
 }
 
+std::int64_t SmModule::window_bytes(const std::vector<TileRequest>& tiles) {
+  std::int64_t b = 0;
+  for (const TileRequest& t : tiles) b += t.link();
+  return b;
+}
+
+std::int64_t SmModule::issue_load(const std::vector<TileRequest>& tiles, std::int64_t wanted, RequestWindowStats& st) {
+  const std::int64_t now = sim_cycle_now();
+  const std::int64_t arrival = host_.load(now, id_, tiles);
+  const RequestWindowStats before = window_.stats();
+  window_.issue(now, window_bytes(tiles), arrival, wanted);
+  const RequestWindowStats& after = window_.stats();
+  st.requests += after.requests - before.requests;
+  st.bytes += after.bytes - before.bytes;
+  st.throttled_requests += after.throttled_requests - before.throttled_requests;
+  st.throttle_cycles += after.throttle_cycles - before.throttle_cycles;
+  st.peak_bytes = std::max(st.peak_bytes, after.peak_bytes);
+  return arrival;
+}
+
 void SmModule::run_cta(std::size_t /*slot*/, std::size_t cta) {
   const SmHost::Launch& l = host_.launch();
   const LaunchPlan& plan = *l.plan;
@@ -133,7 +153,11 @@ void SmModule::run_cta(std::size_t /*slot*/, std::size_t cta) {
   // Loads issue as their buffers free; each k-block takes the SM's tensor cores when its tiles have
   // arrived, in the order tiles arrive across the SM's slots (not the order loads were issued).
   std::deque<std::pair<std::int64_t, KBlockCost>> in_flight;  // arrival and cost, in k-block order
+  SmStats st;
   std::int64_t i = 0;
+  std::int64_t want = 0;                // cycle k-block i's load could issue, window aside
+  std::vector<TileRequest> reqs;        // its requests, built once
+  std::int64_t reqs_for = -1;
   while (i < w.k_blocks() || !in_flight.empty()) {
     std::int64_t issue_at = kNoCycle;
     if (i < w.k_blocks() && ml.buffer_known()) {
@@ -142,16 +166,22 @@ void SmModule::run_cta(std::size_t /*slot*/, std::size_t cta) {
         left_in_run = w.runs()[run].repeat;
         cost = l.coster->cost(w.runs()[run].block);
       }
-      issue_at = ml.next_load_issue(copy_instructions_per_warp(kernel, w.runs()[run].block));
+      if (reqs_for != i) {
+        reqs = kblock_requests(l, pos, w, w.runs()[run].block, i);
+        reqs_for = i;
+      }
+      want = ml.next_load_issue(copy_instructions_per_warp(kernel, w.runs()[run].block));
+      issue_at = load_admit_at(std::max(want, sim_cycle_now()), window_bytes(reqs));
     }
     const std::int64_t arrive_at = in_flight.empty() ? kNoCycle : in_flight.front().first;
     if (issue_at <= arrive_at && issue_at != kNoCycle) {
       sim_wait_until(issue_at);
+      // Another slot of this SM may have taken the window while this one waited: ask again.
+      if (load_admit_at(sim_cycle_now(), window_bytes(reqs)) > sim_cycle_now()) continue;
       ml.load_issued(sim_cycle_now());
-      const KBlock& kb = w.runs()[run].block;
       --left_in_run;
       ++loads_issued_;
-      in_flight.emplace_back(host_.load(sim_cycle_now(), id_, kblock_requests(l, pos, w, kb, i)), cost);
+      in_flight.emplace_back(issue_load(reqs, want, st.load_window), cost);
       ++i;
     } else {
       sim_wait_until(arrive_at);
@@ -164,7 +194,6 @@ void SmModule::run_cta(std::size_t /*slot*/, std::size_t cta) {
   sim_wait_until(ml.finish() + epilogue);
   host_.store(sim_cycle_now(), id_, c_tile_key(l.key, pos.row_block, pos.col_block, pos.copy, pos.split),
               static_cast<std::int64_t>(w.c_bytes));
-  SmStats st;
   st.ctas = 1;
   st.mainloop = ml.stats();
   st.mainloop.epilogue_cycles = static_cast<std::uint64_t>(epilogue);

@@ -5,6 +5,8 @@
 // The fine units are plain C++ the slots consult: KBlockCoster prices each k-block from the tensor
 // core, register file and shared-memory models, and counts their activity. The SM does not wake per
 // cycle: a slot computes when its next load may issue and waits until then (docs/model.md, "Timing").
+// Loads go through the SM's window of outstanding bytes (memory/request_window.h), shared by its
+// slots: a slot whose next load does not fit waits until earlier loads have arrived.
 // Left out: warp scheduling within a CTA, and CTA launch overhead.
 #pragma once
 
@@ -18,6 +20,7 @@
 
 #include "config/machine_config.h"
 #include "memory/memory_system.h"
+#include "memory/request_window.h"
 #include "scheduler/launch_plan.h"
 #include "sm/kblock_cost.h"
 #include "sm/sm_stats.h"
@@ -80,6 +83,14 @@ class SmModule : public sc_core::sc_module {
   static std::vector<TileRequest> kblock_requests(const SmHost::Launch& l, const CtaPos& pos, const CtaWork& w,
                                                   const KBlock& kb, std::int64_t i);
   int slots() const { return static_cast<int>(slot_go_.size()); }
+  // Bytes a load of `tiles` brings to this SM (their link bytes): what it holds of the SM's window.
+  static std::int64_t window_bytes(const std::vector<TileRequest>& tiles);
+  // First cycle >= at at which a load of `bytes` fits the SM's window of outstanding loads.
+  std::int64_t load_admit_at(std::int64_t at, std::int64_t bytes) const { return window_.admit_at(at, bytes); }
+  // Issues `tiles` to the memory system now through the window (which must admit them, see
+  // load_admit_at); `wanted` is when the load could have issued without the window. Returns the
+  // arrival; the window's counters for it go to `st`.
+  std::int64_t issue_load(const std::vector<TileRequest>& tiles, std::int64_t wanted, RequestWindowStats& st);
 
   const MachineConfig& machine_;
   int id_;
@@ -88,6 +99,7 @@ class SmModule : public sc_core::sc_module {
  private:
   void slot(std::size_t index);
 
+  RequestWindow window_;      // loads outstanding to L2/DRAM, shared by the slots
   std::int64_t tc_free_ = 0;  // cycle the SM's tensor cores are next free
   int resident_ = 0;          // CTAs resident now
   std::int64_t resident_since_ = 0;

@@ -32,6 +32,7 @@ SmStats& SmStats::operator+=(const SmStats& o) {
   ctas += o.ctas;
   resident_cycles += o.resident_cycles;
   mainloop += o.mainloop;
+  load_window += o.load_window;
   units += o.units;
   return *this;
 }
@@ -40,6 +41,7 @@ void SmStats::add_to(StatsTree& t, const std::string& prefix) const {
   t.add(prefix + ".ctas", ctas);
   t.add(prefix + ".resident_cycles", resident_cycles);
   t.add_all(prefix + ".mainloop", mainloop);
+  t.add_all(prefix + ".load_window", load_window);
   units.add_to(t, prefix);
 }
 

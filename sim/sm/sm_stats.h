@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "memory/request_window.h"
 #include "operand_selector/operand_selector.h"
 #include "regfile/register_file.h"
 #include "report/stats_tree.h"
@@ -33,6 +34,7 @@ struct SmStats {
   std::uint64_t ctas = 0;
   std::uint64_t resident_cycles = 0;  // cycles with at least one CTA resident
   MainloopStats mainloop;             // summed over the SM's CTAs
+  RequestWindowStats load_window;     // its loads through the outstanding-bytes window
   SmActivity units;
 
   SmStats& operator+=(const SmStats& o);

@@ -21,6 +21,8 @@
 //   barrier             waiting at a CTA barrier, or for the other warps to free a buffer
 //   mio_throttle        the MIO queue to shared memory is full
 //   math_pipe_throttle  the math queue to the tensor core is full
+//   lg_throttle         a copy would issue its k-block's load, and the SM's window of outstanding
+//                       global loads (arch.sm.max_outstanding_bytes) has no room for it
 #pragma once
 
 #include <systemc>
@@ -51,8 +53,9 @@ enum class WarpState : std::uint8_t {
   barrier,
   mio_throttle,
   math_pipe_throttle,
+  lg_throttle,
 };
-constexpr std::size_t kWarpStates = 8;
+constexpr std::size_t kWarpStates = 9;
 std::string_view warp_state_name(WarpState s);
 
 struct Warp;
@@ -65,6 +68,9 @@ class CtaHooks {
   virtual std::int64_t buffer_free_at(std::int64_t kb) const = 0;
   // Cycle k-block kb's tiles are in shared memory; kNever while unknown.
   virtual std::int64_t tiles_ready_at(std::int64_t kb) const = 0;
+  // Cycle a copy of k-block kb may issue as far as the SM's window of outstanding loads goes (the
+  // cycle now unless it is the copy that issues the k-block's load).
+  virtual std::int64_t copy_admit_at(std::int64_t kb) = 0;
   virtual void copy_issued(std::int64_t kb) = 0;
   virtual void released(std::int64_t kb) = 0;
   virtual void arrive() = 0;
@@ -118,6 +124,7 @@ struct SubCoreStats {
     f("warp_cycles_barrier", warp_cycles[5]);
     f("warp_cycles_mio_throttle", warp_cycles[6]);
     f("warp_cycles_math_pipe_throttle", warp_cycles[7]);
+    f("warp_cycles_lg_throttle", warp_cycles[8]);
   }
 };
 

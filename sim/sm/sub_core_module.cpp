@@ -28,6 +28,7 @@ std::string_view warp_state_name(WarpState s) {
     case WarpState::barrier: return "barrier";
     case WarpState::mio_throttle: return "mio_throttle";
     case WarpState::math_pipe_throttle: return "math_pipe_throttle";
+    case WarpState::lg_throttle: return "lg_throttle";
   }
   return "?";
 }
@@ -85,6 +86,7 @@ WarpState SubCore::evaluate(Warp& w, std::int64_t now, std::int64_t& when) {
   switch (op->kind) {
     case WarpOpKind::copy:
       need(w.cta->buffer_free_at(op->kb), WarpState::barrier);
+      if (why == WarpState::selected) need(w.cta->copy_admit_at(op->kb), WarpState::lg_throttle);
       break;
     case WarpOpKind::wait_tiles:
       need(w.cta->tiles_ready_at(op->kb), WarpState::long_scoreboard);

@@ -107,6 +107,25 @@ case_run_cycle_model() {
   expect_err "arch.sm.math_queue_depth: must be >= 1 \\(got 0\\)" "$STCSIM" run --gemm 256x256x256 --model cycle --set arch.sm.math_queue_depth=0
 }
 
+case_load_window() {
+  # A window of outstanding loads smaller than a k-block (arch.sm.max_outstanding_bytes) holds each
+  # SM to one load in flight and its loads are counted as held back; a window larger than anything in
+  # flight changes no byte of the results. In both models. (Fewer cycles under a window are possible:
+  # loads held back contend less for the L2.)
+  for model in fast cycle; do
+    expect_ok "$STCSIM" run --gemm 1024x1024x4096 --model "$model" --out "$TMP/open_$model"
+    expect_ok "$STCSIM" run --gemm 1024x1024x4096 --model "$model" --set arch.sm.max_outstanding_bytes=16384 --out "$TMP/held_$model"
+    expect_ok "$STCSIM" run --gemm 1024x1024x4096 --model "$model" --set arch.sm.max_outstanding_bytes=1073741824 --out "$TMP/wide_$model"
+    held_back=$(awk '/throttled_requests:/ { s += $2 } END { print s + 0 }' "$TMP/held_$model/stats.yaml")
+    [ "$held_back" -gt 0 ] || fail "$model: no load was held back by a 16 KiB window"
+    none=$(awk '/throttled_requests:/ { s += $2 } END { print s + 0 }' "$TMP/open_$model/stats.yaml")
+    [ "$none" -eq 0 ] || fail "$model: loads held back with no window"
+    cmp -s "$TMP/open_$model/results.csv" "$TMP/wide_$model/results.csv" || fail "$model: a 1 GiB window changed the results"
+    cmp -s "$TMP/open_$model/results.csv" "$TMP/held_$model/results.csv" && fail "$model: a 16 KiB window changed nothing"
+  done
+  expect_err "arch.sm.max_outstanding_bytes: must be >= 0" "$STCSIM" run --gemm 256x256x256 --set arch.sm.max_outstanding_bytes=-1
+}
+
 case_run_compare() {
   # Dense and 2:4 side by side; identical inputs give byte-identical results and stats.
   expect_ok "$STCSIM" run --trace traces/bert-base_b32_s128.trace --pattern dense --pattern 2:4 --out "$TMP/a"

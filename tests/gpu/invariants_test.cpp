@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -559,6 +560,48 @@ TEST_CASE("hypothetical H100 with two tensor cores per SM never beats their rate
   // ...and the warp-level mma.sp kernel runs on it, never faster than its two tensor cores.
   const MachineConfig mc = machine("h100_mma_sp.yaml", two_cores);
   run_grid(mc, {gemm(4096, 4096, 4096, "dense"), gemm(4096, 4096, 4096, "2:4"), gemm(300, 700, 1000, "dense")});
+}
+
+namespace {
+
+// A window of 16 KiB, less than one of the H100 kernel's k-blocks (128x64 + 64x256 fp16 = 48 KiB):
+// each SM has one load in flight at a time, and the next waits for it to arrive. (That it costs
+// cycles against no window is checked by cli.case_load_window: one simulate() call per process.)
+void check_window(SimModel model) {
+  const MachineConfig narrow = machine("h100.yaml", {"arch.sm.max_outstanding_bytes=16384"});
+  const std::int64_t kblock_bytes = (128 * 64 + 64 * 256) * 2;
+  const std::vector<GemmOp> grid = {gemm(1024, 1024, 2048, "dense"), gemm(1024, 1024, 2048, "2:4"),
+                                    gemm(300, 700, 1000, "dense")};
+  const std::vector<Seen> held = run_grid(narrow, grid, model);  // every invariant of check_line holds
+  for (std::size_t i = 0; i < grid.size(); ++i) {
+    INFO(grid[i].layer);
+    const YAML::Node st = YAML::Load(held[i].stats_yaml);
+    std::uint64_t throttled = 0, lg_throttle = 0;
+    for (const auto& kv : st["gpu"]) {
+      if (kv.first.as<std::string>().rfind("sm", 0) != 0) continue;
+      const YAML::Node lw = kv.second["load_window"];
+      REQUIRE(lw);
+      CHECK(lw["peak_bytes"].as<std::int64_t>() <= kblock_bytes);
+      throttled += lw["throttled_requests"].as<std::uint64_t>();
+      if (model == SimModel::cycle) {
+        lg_throttle += kv.second["cycle"]["sub_cores"]["warp_cycles_lg_throttle"].as<std::uint64_t>();
+      }
+    }
+    CHECK(throttled > 0);
+    if (model == SimModel::cycle) CHECK(lg_throttle > 0);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("fast model: a window of outstanding loads bounds what each SM has in flight and holds loads back",
+          "[gpu][invariants]") {
+  check_window(SimModel::fast);
+}
+
+TEST_CASE("cycle model: a window of outstanding loads bounds what each SM has in flight and stalls the copying warps",
+          "[gpu][invariants]") {
+  check_window(SimModel::cycle);
 }
 
 namespace {
