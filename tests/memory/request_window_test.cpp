@@ -27,7 +27,7 @@ TEST_CASE("request window: a load waits exactly until enough earlier loads have 
   CHECK(w.stats().peak_bytes == 1000);
 }
 
-TEST_CASE("request window: a load larger than the window issues alone; 0 is no limit", "[memory][window]") {
+TEST_CASE("request window: a load larger than the window issues alone, and a limit of 0 is none", "[memory][window]") {
   RequestWindow w(100);
   CHECK(w.admit_at(5, 500) == 5);  // nothing in flight: admitted whole
   w.issue(5, 500, 80, 5);
