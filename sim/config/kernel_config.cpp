@@ -160,6 +160,7 @@ KernelConfig KernelConfig::from_yaml(Section& s) {
     s.fail_key("cluster_m", fmt::format("multicast to {} CTAs needs global_loads: tma", c.cluster_m));
   }
   s.opt("dense_fallback", c.dense_fallback);
+  s.opt("smem_swizzle", c.smem_swizzle);
   s.finish();
   return c;
 }
@@ -186,6 +187,7 @@ YAML::Node KernelConfig::to_yaml() const {
   n["split_k"] = yaml_value(split_k);
   n["cluster_m"] = yaml_value(cluster_m);
   n["dense_fallback"] = yaml_value(dense_fallback);
+  n["smem_swizzle"] = yaml_value(smem_swizzle);
   return n;
 }
 
@@ -194,7 +196,7 @@ bool KernelConfig::operator==(const KernelConfig& o) const {
          cta_tile == o.cta_tile && warp_tile == o.warp_tile && stages == o.stages && warps_per_cta == o.warps_per_cta &&
          global_loads == o.global_loads && tile_scheduler == o.tile_scheduler && raster == o.raster &&
          swizzle == o.swizzle && split_k == o.split_k && cluster_m == o.cluster_m &&
-         dense_fallback == o.dense_fallback;
+         dense_fallback == o.dense_fallback && smem_swizzle == o.smem_swizzle;
 }
 
 }  // namespace stcsim

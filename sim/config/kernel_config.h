@@ -78,6 +78,12 @@ struct KernelConfig {
   // dense kernel instead, as a library that times both would choose (gpu/simulation.h); false runs
   // every sparse line sparse. Default true.
   bool dense_fallback = true;
+  // Tiles in shared memory are swizzled so that ldmatrix fragment reads are free of bank conflicts
+  // (as TMA and the sm80 multistage kernels lay them out); false stores rows at their plain pitch of
+  // cta_tile.k x 2 bytes, and ldmatrix reads conflict as ldmatrix_conflict_ways (sm/shared_memory.h)
+  // gives, for kernels whose operands both go through ldmatrix (mma.sync, wmma); wgmma kernels are
+  // not affected. Default true.
+  bool smem_swizzle = true;
 
   OperandSource b_source() const {
     return family_is_warpgroup(instruction) ? OperandSource::shared : OperandSource::registers;

@@ -43,6 +43,7 @@ struct SmemRequest {
   SlotSink* sink = nullptr;
   int warp = 0;
   int slot = 0;
+  int ways = 1;  // bank-conflict degree: each byte takes `ways` times its share of the bandwidth
 };
 
 // sc_fifo needs these for its trace and print hooks.

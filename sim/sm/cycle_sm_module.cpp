@@ -210,6 +210,7 @@ void CycleSm::start_launch(int slots) {
   spec_.sparse = coster_->sparse_instr();
   spec_.has_sparse = coster_->has_sparse();
   spec_.cooperating = coop;
+  spec_.fragment_ways = fragment_conflict_ways(m);
   dense_proto_ = MmaPacket{};
   dense_proto_.instr = spec_.dense;
   dense_proto_.fragments = coster_->dense_fragments();

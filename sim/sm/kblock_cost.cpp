@@ -34,8 +34,17 @@ KBlockCoster::KBlockCoster(const MachineConfig& machine, DType dtype, const Gemm
   warp_rows_ = std::max(1, cta.m / warp.m);
   warp_cols_ = std::max(1, cta.n / warp.n);
   a_reuse_ = std::max(1, warp.n / std::max(1, shape.n));
+  fragment_ways_ = fragment_conflict_ways(machine);
   const MmaInstr& slowest = has_sparse_ ? sparse_ : dense_;
   drain_ = tc_.latency_cycles(slowest) - tc_.occupancy_cycles(slowest);
+}
+
+int fragment_conflict_ways(const MachineConfig& machine) {
+  const KernelConfig& k = machine.kernel;
+  // Only kernels whose operands both go through ldmatrix (mma.sync, wmma); wgmma's are read by the
+  // tensor cores from their descriptors' layouts.
+  if (k.smem_swizzle || k.b_source() != OperandSource::registers) return 1;
+  return ldmatrix_conflict_ways(machine.arch.sm.shared_memory, std::int64_t{k.cta_tile.k} * 2);
 }
 
 KBlockCost KBlockCoster::cost(const KBlock& b) const {
@@ -50,7 +59,7 @@ KBlockCost KBlockCoster::cost(const KBlock& b) const {
   const auto& sc = machine_.arch.sm.shared_memory;
   const std::int64_t reads = static_cast<std::int64_t>(b.s_bytes) * warp_cols_ + static_cast<std::int64_t>(b.d_bytes) * warp_rows_;
   const std::int64_t writes = static_cast<std::int64_t>(b.s_bytes + b.d_bytes);
-  c.smem = ceil_div(reads, sc.bytes_per_clock) + ceil_div(writes, sc.bytes_per_clock);
+  c.smem = ceil_div(reads, sc.bytes_per_clock) * fragment_ways_ + ceil_div(writes, sc.bytes_per_clock);
   return c;
 }
 
@@ -75,7 +84,7 @@ SmActivity KBlockCoster::activity(const KBlock& b, std::int64_t repeat) const {
   if (has_sparse_) rf.deliver(sparse_frag_, b.sparse_mmas * coop, a_reuse_, sparse_meta_bits_ / coop);
   a.register_file = rf.stats();
   SharedMemory smem(machine_.arch.sm.shared_memory);
-  smem.read(static_cast<std::int64_t>(b.s_bytes * warp_cols_ + b.d_bytes * warp_rows_));
+  smem.read(static_cast<std::int64_t>(b.s_bytes * warp_cols_ + b.d_bytes * warp_rows_), fragment_ways_);
   smem.write(static_cast<std::int64_t>(b.s_bytes + b.d_bytes));
   a.shared_memory = smem.stats();
   const auto k = static_cast<std::uint64_t>(repeat);

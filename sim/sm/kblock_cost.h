@@ -26,6 +26,10 @@
 
 namespace stcsim {
 
+// Bank-conflict degree of the kernel's ldmatrix fragment reads: 1 for swizzled tiles and for wgmma
+// kernels, else ldmatrix_conflict_ways at the row pitch of cta_tile.k x 2 bytes (K-major tiles).
+int fragment_conflict_ways(const MachineConfig& machine);
+
 class KBlockCoster {
  public:
   // Throws UnsupportedError when the machine cannot run the GEMM's instructions.
@@ -71,6 +75,7 @@ class KBlockCoster {
   MmaFragments sparse_frag_;
   int units_ = 1;
   int a_reuse_ = 1;
+  int fragment_ways_ = 1;  // bank-conflict degree of ldmatrix fragment reads (1: swizzled, or none)
   int warp_rows_ = 1;  // warps (or warpgroups) along the CTA tile's m
   int warp_cols_ = 1;  // along n
   std::int64_t drain_ = 0;

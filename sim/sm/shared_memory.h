@@ -1,8 +1,9 @@
 // Shared memory of one SM as the GEMM main loop uses it: tiles written by the global loads (cp.async
 // or TMA) and fragments read by ldmatrix or by wgmma directly, at the configured bytes per clock,
 // with bank conflicts where an access pattern maps several words of one wavefront to one bank.
-// Kernels swizzle their tile layouts so that fragment reads are conflict-free; the conflict degree
-// is an input for kernels that do not. Counts bytes for energy.
+// Kernels swizzle their tile layouts so that fragment reads are conflict-free; for a kernel that does
+// not (kernel.smem_swizzle: false), ldmatrix_conflict_ways gives the degree from the banks and the
+// tile's row pitch. Counts bytes for energy.
 // Left out: the L1 cache sharing the same SRAM, and atomics.
 #pragma once
 
@@ -47,5 +48,12 @@ class SharedMemory {
   SharedMemoryConfig cfg_;
   SharedMemoryStats stats_;
 };
+
+// Bank-conflict degree of one ldmatrix 8x8 matrix read (8 rows of 16 bytes, `pitch_bytes` apart) in a
+// tile stored without swizzle: the most of those rows that touch one bank (banks x bank_width_bytes,
+// successive words to successive banks), over the wavefronts 128 bytes need at best. 1 when
+// conflict-free. A swizzled layout (the kernels' default) is conflict-free by construction.
+// Throws Error when pitch_bytes < 16.
+int ldmatrix_conflict_ways(const SharedMemoryConfig& cfg, std::int64_t pitch_bytes);
 
 }  // namespace stcsim

@@ -4,7 +4,8 @@
 // them round robin in chunks of at most kChunkBytes at the configured bytes per clock, so that
 // fragment reads, wgmma operand reads, epilogue staging and tile writes share the bandwidth at a fine
 // grain (a tile landing does not hold the banks for hundreds of cycles while an MMA's operands wait).
-// A read's data is back `latency_cycles` after its last chunk; a write is done when transferred.
+// A read's data is back `latency_cycles` after its last chunk; a write is done when transferred. A
+// request with a k-way bank conflict (SmemRequest::ways) takes k times its share of the bandwidth.
 // A request leaves its queue when its service begins: a full queue stalls its source.
 #pragma once
 

@@ -42,15 +42,18 @@ void SharedMemoryUnit::run() {
         if (r.write) {
           smem_.write(r.bytes);
         } else {
-          smem_.read(r.bytes);
+          smem_.read(r.bytes, r.ways);
         }
         left_[pick] = std::max<std::int64_t>(1, r.bytes);
       }
       const std::int64_t chunk = std::min(left_[pick], kChunkBytes);
       left_[pick] -= chunk;
       const std::int64_t start = sim_cycle_now();
-      const std::int64_t cycles = (carry + chunk) / bpc;
-      carry = (carry + chunk) % bpc;
+      // A k-way conflict serialises each wavefront into k bank accesses: the chunk takes k times its
+      // share of the bandwidth.
+      const std::int64_t cost = chunk * std::max(1, current_[pick].ways);
+      const std::int64_t cycles = (carry + cost) / bpc;
+      carry = (carry + cost) % bpc;
       const std::int64_t end = start + cycles;
       if (left_[pick] == 0) {
         const SmemRequest& r = current_[pick];

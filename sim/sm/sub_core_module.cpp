@@ -148,7 +148,7 @@ void SubCore::issue(Warp& w) {
     case WarpOpKind::smem_write:
       if (op.all_acc && w.lead) w.cta->epilogue_began(w);
       write(op.dst);
-      if (!mio_.nb_write({op.bytes, op.kind == WarpOpKind::smem_write, this, w.id, op.dst})) {
+      if (!mio_.nb_write({op.bytes, op.kind == WarpOpKind::smem_write, this, w.id, op.dst, op.ways})) {
         throw Error("sub-core: the MIO queue refused an access it had room for");
       }
       break;

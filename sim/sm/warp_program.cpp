@@ -133,11 +133,13 @@ void WarpProgram::load_step(const Layout& l, std::int64_t kb, int buf, std::int3
   for (int x = 0; x < l.n_a; ++x) {
     const std::int32_t slot = a_slot(buf, x);
     ops_.push_back({WarpOpKind::smem_read, false, false, false, kb, slot, {-1, -1}, clamp32(ceil_div(l.a_step, l.n_a))});
+    ops_.back().ways = spec_.fragment_ways;
     *last = slot;
   }
   for (int x = 0; x < l.n_b; ++x) {
     const std::int32_t slot = b_slot(buf, x);
     ops_.push_back({WarpOpKind::smem_read, false, false, false, kb, slot, {-1, -1}, clamp32(ceil_div(l.b_step, l.n_b))});
+    ops_.back().ways = spec_.fragment_ways;
     *last = slot;
   }
 }

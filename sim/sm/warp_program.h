@@ -55,6 +55,7 @@ struct WarpOp {
   std::int32_t src[2] = {-1, -1};  // slots read (besides dst for an MMA)
   std::int32_t bytes = 0;   // smem_read / smem_write; mma: shared-memory operand bytes it reads itself
   std::int32_t group = -1;  // mma: the commit-group slot it also completes (wgmma.wait_group)
+  std::int32_t ways = 1;    // smem_read: bank-conflict degree (fragment loads of an unswizzled tile)
 };
 
 // What the program builder needs of the GEMM: the kernel, its instructions and their fragments.
@@ -66,6 +67,7 @@ struct WarpProgramSpec {
   MmaInstr sparse;           // the sparse one (when has_sparse)
   bool has_sparse = false;
   int cooperating = 1;       // warps issuing one instruction together: 4 for wgmma, else 1
+  int fragment_ways = 1;     // bank-conflict degree of fragment loads (fragment_conflict_ways)
 };
 
 // Copy instructions one warp issues for a k-block: one TMA copy (the producer warp's); cp.async, 16

@@ -226,15 +226,16 @@ SC_MODULE(SmemBench) {
   Recorder rec;
 
   SC_HAS_PROCESS(SmemBench);
-  SmemBench(const sc_core::sc_module_name& n, const SharedMemoryConfig& cfg)
-      : sc_core::sc_module(n), unit("unit", cfg, {&a, &b}, rethrow) {
+  int ways;  // bank-conflict degree of b's reads
+  SmemBench(const sc_core::sc_module_name& n, const SharedMemoryConfig& cfg, int read_ways = 1)
+      : sc_core::sc_module(n), unit("unit", cfg, {&a, &b}, rethrow), ways(read_ways) {
     SC_THREAD(produce);
   }
   void produce() {
     // Queue a: a 4096-byte tile write (4 chunks); queue b: two 512-byte reads.
     a.write({4096, true, &rec, 0, 1});
-    b.write({512, false, &rec, 0, 2});
-    b.write({512, false, &rec, 0, 3});
+    b.write({512, false, &rec, 0, 2, ways});
+    b.write({512, false, &rec, 0, 3, ways});
   }
 };
 
@@ -257,6 +258,22 @@ TEST_CASE("shared memory: bandwidth per clock, latency of reads, and round robin
   CHECK(s.rec.at == std::vector<std::int64_t>{42, 54, 40});
   CHECK(s.unit.memory().stats().read_bytes == 1024);
   CHECK(s.unit.memory().stats().write_bytes == 4096);
+}
+
+TEST_CASE("shared memory: a 2-way bank conflict doubles a read's time on the banks", "[gpu][cycle]") {
+  SharedMemoryConfig cfg;
+  cfg.bytes = 65536;
+  cfg.bytes_per_cta = 65536;
+  cfg.bytes_per_clock = 128;
+  cfg.latency_cycles = 30;
+  SmemBench s("s", cfg, 2);
+  sc_core::sc_start(1000, sc_core::SC_NS);
+  sanitizer_back_on_thread_stack();  // the thread\'s own stack again, for ASan (see the header)
+  // As above, but each 512-byte read holds the banks 8 cycles, not 4: a [0, 8), b [8, 16) back at 46,
+  // a [16, 24), b [24, 32) back at 62, a [32, 48).
+  REQUIRE(s.rec.slots == std::vector<int>{2, 3, 1});
+  CHECK(s.rec.at == std::vector<std::int64_t>{46, 62, 48});
+  CHECK(s.unit.memory().stats().conflict_cycles == 8);
 }
 
 namespace {
