@@ -232,7 +232,7 @@ def load_points(sources, only):
     return points
 
 
-def simulate(stcsim, machines, out, jobs):
+def simulate(stcsim, machines, out, jobs, model="fast"):
     """Simulated time per (machine, GEMM key): one stcsim run per GEMM, `jobs` at a time."""
     # One run per GEMM: lines of one trace share a memory system (the L2 a line leaves warms the
     # next), so each GEMM alone, on a cold machine, makes its result independent of what else is
@@ -253,7 +253,7 @@ def simulate(stcsim, machines, out, jobs):
                 g = gemms[key]
                 f.write(f"{g.layer(i)} {g.m} {g.n} {g.k} {g.dtype} {g.sparse} {g.pattern} {g.count}\n")
         cmd = [stcsim, "run", "--config", os.path.join(ROOT, config), "--trace", trace, "--out", folder,
-               "--set", "kernel.dense_fallback=false"]
+               "--model", model, "--set", "kernel.dense_fallback=false"]
         for s in sets:
             cmd += ["--set", s]
         p = subprocess.run(cmd, capture_output=True, text=True)
@@ -408,7 +408,17 @@ def main():
     ap.add_argument("--check", action="store_true", help="fail if the aggregates got worse than expected.json")
     ap.add_argument("--write-expected", action="store_true", help="write expected.json from this run")
     ap.add_argument("--keep-runs", action="store_true", help="keep each stcsim run's folder under OUT/runs")
+    ap.add_argument("--model", choices=("fast", "cycle"), default="fast",
+                    help="the simulator's model (cycle: no shape curve; with --max-macs for a subset it can finish)")
+    ap.add_argument("--gpu", action="append", default=[],
+                    help="only points on a GPU whose name starts with this (H100-SXM5, V100, ...)")
+    ap.add_argument("--max-macs", type=float, default=0,
+                    help="leave out points with a GEMM of more dense MACs (m n k count) than this; 0: none left out")
     a = ap.parse_args()
+    if a.model != "fast" and (a.write_expected or a.check):
+        raise InputError("--write-expected and --check compare the fast model's figures: run them without --model cycle")
+    if a.max_macs < 0:
+        raise InputError(f"--max-macs must be >= 0 (got {a.max_macs:g})")
     if a.jobs < 1:
         raise InputError(f"--jobs must be >= 1 (got {a.jobs})")
     if a.write_expected and a.source:
@@ -458,6 +468,17 @@ def main():
         # A derived speedup goes with its rows: out if either row is out.
         rows = p["id"].split("/")
         p["excluded"] = next((excluded[(p["source"], r)] for r in rows if (p["source"], r) in excluded), "")
+    if a.gpu:
+        points = [p for p in points if any(p["gpu"].startswith(g) for g in a.gpu)]
+        if a.write_expected:
+            raise InputError("--write-expected needs the whole suite: run it without --gpu")
+    if a.max_macs > 0:
+        big = [p for p in points if any(g.m * g.n * g.k * g.count > a.max_macs for g in p["gemms"])]
+        if big:
+            print(f"validate: {len(big)} points over --max-macs {a.max_macs:g} left out", flush=True)
+        points = [p for p in points if p not in big]
+        if a.write_expected:
+            raise InputError("--write-expected needs the whole suite: run it without --max-macs")
     power_dir = os.path.join(a.validation, "power")
     power = []
     unshaped = []  # power rows without a GEMM shape: listed, not simulated
@@ -468,12 +489,17 @@ def main():
                     if not (r["m"] and r["n"] and r["k"]):
                         unshaped.append(f"{os.path.splitext(f)[0]} {r['id']}")  # no GEMM to simulate
                         continue
+                    if a.gpu and not any(r["gpu"].startswith(g) for g in a.gpu):
+                        continue
                     as_float(r, "power_w")
                     config, sets = machine_of(r)
                     r2 = dict(r, count="1", sparse="B" if r["pattern"] != "dense" else "-")
                     power.append({"source": os.path.splitext(f)[0], "id": r["id"], "gpu": r["gpu"], "config": config,
                                   "sets": sets, "published": float(r["power_w"]), "workload": r["workload"],
                                   "gemm": Gemm(r2, r["pattern"], r2["sparse"]), "where": r["_where"]})
+                    g = power[-1]["gemm"]
+                    if a.max_macs > 0 and g.m * g.n * g.k * g.count > a.max_macs:
+                        power.pop()
     if not points:
         raise InputError(f"{src_dir}: no points to run")
 
@@ -484,7 +510,7 @@ def main():
     for p in power:
         machines.setdefault(p["gemm"].machine, {})[p["gemm"].key] = p["gemm"]
     curve = []
-    for (m, n, k) in CURVE_SHAPES:
+    for (m, n, k) in (CURVE_SHAPES if a.model == "fast" else []):
         row = {"m": str(m), "n": str(n), "k": str(k), "count": "1", "dtype": "fp16", "_where": "CURVE_SHAPES"}
         pair = (Gemm(row, "dense", "-", (CURVE_CONFIG, ())), Gemm(row, "2:4", "B", (CURVE_CONFIG, ())))
         curve.append(pair)
@@ -496,10 +522,10 @@ def main():
     if a.keep_runs:
         runs = os.path.join(a.out, "runs")
         os.makedirs(runs, exist_ok=True)
-        sim = simulate(a.stcsim, machines, runs, a.jobs)
+        sim = simulate(a.stcsim, machines, runs, a.jobs, a.model)
     else:
         with tempfile.TemporaryDirectory(prefix="validate-runs-") as runs:
-            sim = simulate(a.stcsim, machines, runs, a.jobs)
+            sim = simulate(a.stcsim, machines, runs, a.jobs, a.model)
 
     def row_of(p, g):
         return sim[(g.machine[0], g.machine[1], g.key)]
@@ -581,13 +607,14 @@ def main():
                              [f"{p['gpu'].split('-')[0]} {p['shape']} {p['pattern']}" for p in tp],
                              "GEMM time: simulated vs published", "published time per GEMM (us)",
                              "simulated time per GEMM (us)", log=True, groups=[family(p) for p in tp])
-    shape_curve(a.out, curve, [sim[(CURVE_CONFIG, (), g.key)] for pair in curve for g in pair], points)
+    if curve:
+        shape_curve(a.out, curve, [sim[(CURVE_CONFIG, (), g.key)] for pair in curve for g in pair], points)
     tmp = os.path.join(a.out, "aggregates.json.tmp")
     with open(tmp, "w") as f:
         json.dump(aggs, f, indent=1, sort_keys=True)
     os.replace(tmp, os.path.join(a.out, "aggregates.json"))
     wrote = ["points.csv"] + (["power.csv"] if power else []) + (["speedup.png"] if sp else []) + \
-        (["absolute.png"] if tp else []) + ["a100_shapes.csv", "a100_shapes.png", "aggregates.json"]
+        (["absolute.png"] if tp else []) + (["a100_shapes.csv", "a100_shapes.png"] if curve else []) + ["aggregates.json"]
     print(f"\nwrote {a.out}/: {', '.join(wrote)}")
 
     expected = os.path.join(a.validation, "expected.json")

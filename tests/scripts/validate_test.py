@@ -143,6 +143,19 @@ with tempfile.TemporaryDirectory() as tmp:
     ]
     p = run(suite, out, "--source", "src_a", "--write-expected")
     one_line_error(p, "--write-expected writes the whole suite's figures", "partial --write-expected")
+    one_line_error(run(suite, out, "--model", "cycle", "--check"), "compare the fast model's figures", "--check, cycle")
+    one_line_error(run(suite, out, "--max-macs", "-1"), "--max-macs must be >= 0", "negative --max-macs")
+    # The cycle model on a subset: H100 points of at most 2^31 MACs (not t1, 2048^3; not src_b's A100
+    # points), simulated and compared as the fast model's are; no shape curve.
+    sub = os.path.join(tmp, "cycle_out")
+    p = run(suite, sub, "--model", "cycle", "--gpu", "H100", "--max-macs", str(2 ** 31))
+    check(p.returncode == 0, f"cycle subset: exit {p.returncode}: {p.stderr.strip()[-300:]}")
+    if p.returncode == 0:
+        rows = list(csv.DictReader(open(os.path.join(sub, "points.csv"))))
+        ids = sorted(r["id"] for r in rows)
+        check("d1" in ids and "c3" in ids, f"cycle subset lost a point within the limit: {ids}")
+        check("t1" not in ids and "p1" not in ids, f"cycle subset kept a point over the limit or off the GPU: {ids}")
+        check(not os.path.exists(os.path.join(sub, "a100_shapes.csv")), "cycle subset wrote the shape curve")
     for what, kw, want, special in cases:
         shutil.rmtree(bad, ignore_errors=True)
         write_suite(bad, **kw)
