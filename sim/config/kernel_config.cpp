@@ -60,6 +60,28 @@ int KernelConfig::compute_warps() const {
   return family_is_warpgroup(instruction) ? 4 * tiles : tiles;
 }
 
+int KernelConfig::min_registers_per_thread() const {
+  const int threads_per_tile = family_is_warpgroup(instruction) ? 128 : 32;
+  const std::int64_t acc = std::int64_t{warp_tile.m} * warp_tile.n / threads_per_tile;
+  // One k-step of fragments, 2 bytes per element, 4 bytes per register, over the tile's threads.
+  std::int64_t frag = 0;
+  if (a_source == OperandSource::registers) frag += std::int64_t{warp_tile.m} * mma.k * 2;
+  if (b_source() == OperandSource::registers) frag += std::int64_t{warp_tile.n} * mma.k * 2;
+  frag = (frag + 4 * threads_per_tile - 1) / (4 * threads_per_tile);
+  std::int64_t staged = 0;
+  if (global_loads == GlobalLoad::ldg_sts && warps_per_cta > 0) {
+    const std::int64_t bytes = (std::int64_t{cta_tile.m} * cta_tile.k + std::int64_t{cta_tile.k} * cta_tile.n) * 2;
+    staged = (bytes + 4 * threads_per_cta() - 1) / (4 * threads_per_cta());
+  }
+  return static_cast<int>(acc + frag + staged);
+}
+
+std::int64_t KernelConfig::register_bytes_per_cta() const {
+  const std::int64_t unit = kRegisterAllocationUnit;
+  const std::int64_t per_warp = (std::int64_t{min_registers_per_thread()} * 32 + unit - 1) / unit * unit;
+  return per_warp * warps_per_cta * 4;
+}
+
 std::int64_t KernelConfig::smem_bytes_per_cta() const {
   const std::int64_t per_stage = std::int64_t{cta_tile.m} * cta_tile.k + std::int64_t{cta_tile.k} * cta_tile.n;
   return stages * per_stage * 2;

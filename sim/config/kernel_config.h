@@ -6,7 +6,8 @@
 // are written in 16-bit elements and scale with the type so that bytes per K step stay the same
 // (halved for tf32, doubled for int8/fp8), as the PTX shapes do; use the *_for() accessors.
 // Left out: the epilogue's own shared memory and fusion, stream-K and grouped GEMM, cluster shapes
-// and TMA multicast, register allocation per thread (setmaxnreg), and data layouts (row/column major).
+// and TMA multicast, register reallocation between warps (setmaxnreg), and data layouts (row/column
+// major).
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -94,6 +95,18 @@ struct KernelConfig {
   // Dense A and B staged in shared memory: stages x (cta m x k + k x n) x 2 bytes (the same for every
   // type, K being in 16-bit elements). Sparse A takes less; this is the bound configs must fit.
   std::int64_t smem_bytes_per_cta() const;
+  // A lower bound on the 32-bit registers each thread of the CTA needs (one count for the whole CTA,
+  // as a kernel is compiled with one): its share of the warp (or warpgroup) tile's fp32 accumulators,
+  // one MMA k-step of the operand fragments it reads from registers (16-bit elements), and for
+  // ldg_sts the k-block it stages through registers on its way to shared memory. Addresses,
+  // indices and loop counters are not counted.
+  int min_registers_per_thread() const;
+  // Registers a warp is allocated in units of: 256 (8 per thread), as the CUDA occupancy calculator
+  // gives for compute capability 7.0 to 9.0.
+  static constexpr int kRegisterAllocationUnit = 256;
+  // Register-file bytes the CTA holds: warps x min_registers_per_thread x 32 rounded up to the
+  // allocation unit, x 4 bytes.
+  std::int64_t register_bytes_per_cta() const;
   // Accumulator bytes of one CTA's output tile (4 bytes each: fp32 or int32).
   std::int64_t accumulator_bytes_per_cta() const { return std::int64_t{cta_tile.m} * cta_tile.n * 4; }
 

@@ -2,6 +2,8 @@
 // the human summary and the resolved dump (see machine_config.h).
 #include "config/machine_config.h"
 
+#include "scheduler/tile_scheduler.h"
+
 #include <fmt/format.h>
 
 #include <optional>
@@ -130,10 +132,21 @@ void check_arch_kernel(const GpuConfig& a, const KernelConfig& k, const YamlDoc&
             fmt::format("{} warps = {} threads exceed arch.sm.max_threads_per_cta = {}", k.warps_per_cta,
                         k.threads_per_cta(), a.sm.max_threads_per_cta));
   }
-  if (k.accumulator_bytes_per_cta() > a.sm.register_file.bytes) {
+  const int regs = k.min_registers_per_thread();
+  if (regs > a.sm.register_file.max_registers_per_thread) {
+    fail_at(doc, at + ".warp_tile",
+            fmt::format("a thread needs at least {} registers (accumulators and one k-step of register fragments{}), "
+                        "more than arch.sm.register_file.max_registers_per_thread = {}",
+                        regs, k.global_loads == GlobalLoad::ldg_sts ? ", and the k-block staged for st.shared" : "",
+                        a.sm.register_file.max_registers_per_thread));
+  }
+  const std::int64_t reg_bytes = k.register_bytes_per_cta();
+  if (reg_bytes > a.sm.register_file.bytes) {
     fail_at(doc, at + ".cta_tile",
-            fmt::format("the {} x {} fp32 accumulators ({} B) exceed arch.sm.register_file.bytes = {} B", k.cta_tile.m,
-                        k.cta_tile.n, k.accumulator_bytes_per_cta(), a.sm.register_file.bytes));
+            fmt::format("{} warps x {} registers per thread ({} B, the {} x {} fp32 accumulators {} B of it) exceed "
+                        "arch.sm.register_file.bytes = {} B",
+                        k.warps_per_cta, regs, reg_bytes, k.cta_tile.m, k.cta_tile.n, k.accumulator_bytes_per_cta(),
+                        a.sm.register_file.bytes));
   }
 }
 

@@ -308,8 +308,14 @@ TEST_CASE("cross-section checks name the key path and where it was set", "[confi
              Catch::Contains("wgmma_sp_128x256x64_4stage.yaml:") && Catch::Contains(": kernel.stages: shared memory"));
   CHECK_THAT(set_error("h100.yaml", {"arch.sm.max_threads_per_cta=256"}),
              Catch::Contains("kernel.warps_per_cta: 12 warps = 384 threads exceed arch.sm.max_threads_per_cta = 256"));
+  // 12 warps x 128 registers (the 64 x 256 warpgroup tile's accumulators over 128 threads) = 192 KiB.
   CHECK_THAT(set_error("h100.yaml", {"arch.sm.register_file.bytes=65536"}),
-             Catch::Contains("kernel.cta_tile: the 128 x 256 fp32 accumulators (131072 B) exceed"));
+             Catch::Contains("kernel.cta_tile: 12 warps x 128 registers per thread (196608 B, the 128 x 256 fp32 "
+                             "accumulators 131072 B of it) exceed arch.sm.register_file.bytes = 65536 B"));
+  // A100's 64 x 64 warp tile: 128 accumulators + one k-step of A and B fragments (32) = 160.
+  CHECK_THAT(set_error("a100.yaml", {"arch.sm.register_file.max_registers_per_thread=128"}),
+             Catch::Contains("kernel.warp_tile: a thread needs at least 160 registers (accumulators and one k-step "
+                             "of register fragments), more than arch.sm.register_file.max_registers_per_thread = 128"));
   // A kernel whose instructions the GPU lacks.
   const std::string volta_sparse =
       write_tmp("volta_sparse.yaml", "include: [" + config_path("arch/v100.yaml") + ", " +
@@ -479,12 +485,13 @@ TEST_CASE("every dumped key is read and compared: changing it changes the config
     // Only kernel keys pinned by a PTX shape or by the other (resolved) kernel keys may resist every
     // single change: e.g. a deeper cta_tile.k needs more warps than the dumped warps_per_cta. Their
     // comparison is TileShape's and MmaShape's operator==, three or four fields each. cluster_m is
-    // pinned to 1 by kernels without tma loads (V100, A100).
+    // pinned to 1 by kernels without tma loads (V100, A100). H100's warps_per_cta = 12 moves only in
+    // whole warpgroups, and 24 warps x 128 registers overflow the register file.
     const std::set<std::string> pinned{"kernel.instruction", "kernel.a_source",    "kernel.mma.m",
                                        "kernel.mma.n",       "kernel.mma.k",       "kernel.mma.k_sparse",
                                        "kernel.cta_tile.m",  "kernel.cta_tile.n",  "kernel.cta_tile.k",
                                        "kernel.warp_tile.m", "kernel.warp_tile.n", "kernel.warp_tile.k",
-                                       "kernel.cluster_m"};
+                                       "kernel.cluster_m",   "kernel.warps_per_cta"};
     for (const auto& p : unchangeable) {
       INFO(machine << ": no single change of " << p << " loads");
       CHECK(pinned.count(p) == 1);
