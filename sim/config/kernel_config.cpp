@@ -67,11 +67,13 @@ int KernelConfig::min_registers_per_thread() const {
   std::int64_t frag = 0;
   if (a_source == OperandSource::registers) frag += std::int64_t{warp_tile.m} * mma.k * 2;
   if (b_source() == OperandSource::registers) frag += std::int64_t{warp_tile.n} * mma.k * 2;
-  frag = (frag + 4 * threads_per_tile - 1) / (4 * threads_per_tile);
+  const std::int64_t tile_bytes = std::int64_t{4} * threads_per_tile;
+  frag = (frag + tile_bytes - 1) / tile_bytes;
   std::int64_t staged = 0;
   if (global_loads == GlobalLoad::ldg_sts && warps_per_cta > 0) {
     const std::int64_t bytes = (std::int64_t{cta_tile.m} * cta_tile.k + std::int64_t{cta_tile.k} * cta_tile.n) * 2;
-    staged = (bytes + 4 * threads_per_cta() - 1) / (4 * threads_per_cta());
+    const std::int64_t cta_bytes = std::int64_t{4} * threads_per_cta();
+    staged = (bytes + cta_bytes - 1) / cta_bytes;
   }
   return static_cast<int>(acc + frag + staged);
 }
