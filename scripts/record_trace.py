@@ -2,28 +2,36 @@
 """Record the GEMMs a PyTorch model executes as an stcsim trace (format v1, traces/README.md).
 
     scripts/record_trace.py bert-base --batch 32 --seq 128 -o traces/recorded/bert-base_b32_s128.trace
-    scripts/record_trace.py resnet-50 --batch 32 -o traces/recorded/resnet-50_b32.trace
-    scripts/record_trace.py bert-base --batch 32 --seq 128 --compare traces/bert-base_b32_s128.trace
+    scripts/record_trace.py llama-7b --batch 1 --seq 1 --past 2047 --compare traces/llama-7b_decode.trace
+    scripts/record_trace.py mypackage.models:make_net --input 8x3x32x32 -o net.trace
+
+A model is a built-in name (scripts/trace_models.py: bert-base, bert-large, gpt2, llama-7b,
+resnet-50, vit-b16, each from its published configuration) or `package.module:factory`, a function
+of no arguments returning a torch.nn.Module, run on zero tensors of the --input shapes. From Python:
+record(model, example_inputs) returns a Recording (rows, unmapped, text()).
 
 The model runs once, forward, in eval mode, by default on PyTorch's "meta" device: shapes are
-propagated without computing anything, so recording needs neither a GPU nor weights (there is no
-network: nothing is downloaded). Every GEMM the forward pass executes is recorded where it happens:
+propagated without computing anything, so recording needs neither a GPU nor weights (nothing is
+downloaded). Every GEMM the forward pass executes is recorded where it happens:
 
-  linear        x[..., in] @ W^T          m = prod(leading dims), n = out, k = in; weights on B
-  convolution   implicit GEMM             m = batch x out_h x out_w, n = out_channels / groups,
-                                          k = in_channels / groups x kh x kw, count = groups; weights on B
-  matmul, bmm   a[..., m, k] @ b[..., k, n]  count = prod(batch dims); both operands activations ("-")
+  linear        x[..., in] @ W^T          m = prod(leading dims), n = out, k = in
+  convolution   implicit GEMM (1-3 d)     m = batch x output positions, n = out_channels / groups,
+                                          k = in_channels / groups x kernel positions, count = groups
+  matmul, mm, bmm, addmm, baddbmm, 2-operand einsum
+                a[..., m, k] @ b[..., k, n]  count = prod(batch dims)
+  multi-head attention (nn.MultiheadAttention) and scaled_dot_product_attention
+                the projections, then scores L x S x head_dim and context L x head_dim x S per head
+
+An operand that is one of the model's parameters (or a view of one) is the weight: its GEMM gets
+--pattern on that side (A or B); products of two activations are dense ("-"). Any other operator that
+multiplies matrices (seen below the functions, e.g. an LSTM or a fused attention kernel) is reported
+by name and module as NOT MAPPED, on standard error and in the trace's comments, never dropped
+silently; --strict makes that an error.
 
 Layer names are the module path of the call (the model's name, then e.g. "encoder.layer.3.attention.
-query"). With --merge (the default) lines that differ only in the numbers of repeated blocks and have
-the same shape are merged into one line whose count is the sum, and whose name gives the range
+query"). Unless --no-merge, lines that differ only in the numbers of repeated blocks and have the same
+shape are merged into one line whose count is the sum, and whose name gives the range
 ("encoder.layer.0-11.attention.query"), as the traces generated from workloads/ do.
-
-Models: bert-base and bert-large, built here from their published configuration (Devlin et al.,
-2019: hidden 768 / 1024, 12 / 24 layers, 12 / 16 heads, feed-forward 3072 / 4096), with separate
-query, key and value projections as the published implementation has; resnet-50 from torchvision
-when it is installed (weights=None), else the same architecture defined here (He et al., 2016:
-bottleneck blocks [3, 4, 6, 3], stride on the 3x3 convolution).
 """
 
 import argparse
@@ -91,7 +99,7 @@ class Row:
         return (self.m, self.n, self.k, self.dtype, self.sparse)
 
 
-_NUMBER = re.compile(r"(?<=\.)(\d+)(?=\.|$)")
+_NUMBER = re.compile(r"(?<=[._])(\d+)(?=\.|$)")
 
 
 def merge_rows(rows):
@@ -188,218 +196,397 @@ def compare(recorded, generated):
     return lines
 
 
-# ----------------------------------------------------------------------------------------------
-# Models and recording (need PyTorch)
+# Recording (needs PyTorch)
+
+# Functions the recorder maps to GEMMs, by name: the functional forms reach a mode as builtins whose
+# identity differs between versions (torch.nn.functional.linear or its C binding), their names do not.
+_MATMULS = ("matmul", "__matmul__", "__rmatmul__", "mm", "bmm", "addmm", "baddbmm")
+_CONVS = ("conv1d", "conv2d", "conv3d")
+# Operators (below the functions) that multiply matrices: one of them running outside a mapped
+# function is a GEMM the recorder could not map, reported by name, never dropped silently.
+_ATEN_GEMMS = ("mm", "addmm", "bmm", "baddbmm", "addbmm", "mv", "addmv", "dot", "vdot", "convolution",
+               "_convolution", "convolution_overrideable", "_scaled_dot_product_attention",
+               "_scaled_dot_product_flash_attention", "_scaled_dot_product_efficient_attention",
+               "_native_multi_head_attention", "linear", "matmul", "einsum", "tensordot", "bilinear",
+               "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "lstm", "gru", "rnn_tanh",
+               "rnn_relu")
 
 
-def build_model(name, torch):
-    nn = torch.nn
-    if name in ("bert-base", "bert-large"):
-        hidden, layers, heads, ffn = (768, 12, 12, 3072) if name == "bert-base" else (1024, 24, 16, 4096)
+class Unmapped:
+    """A GEMM-carrying operation the recorder did not turn into a trace line: which op, where, how often."""
+    __slots__ = ("op", "layer", "count", "shapes")
 
-        class SelfAttention(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.heads = heads
-                self.query = nn.Linear(hidden, hidden)
-                self.key = nn.Linear(hidden, hidden)
-                self.value = nn.Linear(hidden, hidden)
-                self.output = nn.Linear(hidden, hidden)
-                self.norm = nn.LayerNorm(hidden)
+    def __init__(self, op, layer, count, shapes):
+        self.op, self.layer, self.count, self.shapes = op, layer, count, shapes
 
-            def forward(self, x):
-                b, s, _ = x.shape
-                d = hidden // self.heads
-
-                def split(t):
-                    return t.view(b, s, self.heads, d).transpose(1, 2)
-
-                q, k, v = split(self.query(x)), split(self.key(x)), split(self.value(x))
-                scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d)
-                context = torch.matmul(scores.softmax(dim=-1), v)
-                context = context.transpose(1, 2).reshape(b, s, hidden)
-                return self.norm(x + self.output(context))
-
-        class Layer(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.attention = SelfAttention()
-                self.intermediate = nn.Linear(hidden, ffn)
-                self.output = nn.Linear(ffn, hidden)
-                self.norm = nn.LayerNorm(hidden)
-
-            def forward(self, x):
-                x = self.attention(x)
-                return self.norm(x + self.output(torch.nn.functional.gelu(self.intermediate(x))))
-
-        class Encoder(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.layer = nn.ModuleList(Layer() for _ in range(layers))
-
-            def forward(self, x):
-                for layer in self.layer:
-                    x = layer(x)
-                return x
-
-        model = nn.Module()
-        model.encoder = Encoder()
-        model.forward = model.encoder.forward
-        return model, hidden
-    if name == "resnet-50":
-        try:
-            import torchvision  # noqa: F401  (optional)
-            return torchvision.models.resnet50(weights=None), None
-        except ImportError:
-            pass
-
-        class Bottleneck(nn.Module):
-            def __init__(self, c_in, width, stride):
-                super().__init__()
-                c_out = width * 4
-                self.conv1 = nn.Conv2d(c_in, width, 1, bias=False)
-                self.bn1 = nn.BatchNorm2d(width)
-                self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False)
-                self.bn2 = nn.BatchNorm2d(width)
-                self.conv3 = nn.Conv2d(width, c_out, 1, bias=False)
-                self.bn3 = nn.BatchNorm2d(c_out)
-                self.downsample = None
-                if stride != 1 or c_in != c_out:
-                    self.downsample = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False),
-                                                    nn.BatchNorm2d(c_out))
-
-            def forward(self, x):
-                relu = torch.nn.functional.relu
-                y = relu(self.bn1(self.conv1(x)))
-                y = relu(self.bn2(self.conv2(y)))
-                y = self.bn3(self.conv3(y))
-                return relu(y + (x if self.downsample is None else self.downsample(x)))
-
-        class ResNet50(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
-                self.bn1 = nn.BatchNorm2d(64)
-                self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
-                c_in = 64
-                for index, (width, blocks, stride) in enumerate([(64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)], 1):
-                    layer = []
-                    for i in range(blocks):
-                        layer.append(Bottleneck(c_in, width, stride if i == 0 else 1))
-                        c_in = width * 4
-                    setattr(self, f"layer{index}", nn.Sequential(*layer))
-                self.fc = nn.Linear(2048, 1000)
-
-            def forward(self, x):
-                x = self.maxpool(torch.nn.functional.relu(self.bn1(self.conv1(x))))
-                x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-                return self.fc(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(x, 1), 1))
-
-        return ResNet50(), None
-    raise ValueError(f"unknown model '{name}' (known: bert-base, bert-large, resnet-50)")
+    def describe(self):
+        return f"{self.op} x{self.count} in {self.layer} (operand shapes {self.shapes})"
 
 
-def record(model_name, batch, seq, dtype, pattern, device):
-    """Runs the model forward once and returns the Rows of every GEMM it executed, in order."""
+class Recording:
+    """What record() returns: the trace rows (merged unless asked not to), the operations it could not
+    map (merged by op, layer and shapes), and the PyTorch version that ran."""
+
+    def __init__(self, name, rows, unmapped, torch_version):
+        self.name, self.rows, self.unmapped, self.torch_version = name, rows, unmapped, torch_version
+
+    def macs(self):
+        return sum(r.macs() for r in self.rows)
+
+    def comments(self):
+        lines = [f"PyTorch {self.torch_version}",
+                 f"{len(self.rows)} GEMM line{'s' if len(self.rows) != 1 else ''}, {self.macs()} MACs"]
+        if self.unmapped:
+            lines.append(f"NOT MAPPED ({len(self.unmapped)}): GEMM-carrying operations missing from this trace:")
+            lines += ["  " + u.describe() for u in self.unmapped]
+        return lines
+
+    def text(self, comments=()):
+        """The trace text (format v1) with `comments` and this recording's own."""
+        return format_trace(self.rows, list(comments) + self.comments())
+
+
+def _shape(t):
+    return tuple(t.shape) if hasattr(t, "shape") else ()
+
+
+def einsum_gemm(equation, a_shape, b_shape):
+    """(m, n, k, count, sparse) of a two-operand einsum that is a (batched) matrix product: indices in
+    both operands and the output are batch, in one operand and the output m (first) or n (second), in
+    both operands only k. Raises ValueError for anything else (ellipsis, traces, repeated indices)."""
+    eq = equation.replace(" ", "")
+    if "->" not in eq or "..." in eq:
+        raise ValueError(f"einsum '{equation}': only explicit 'ab,bc->ac' forms without '...' are mapped")
+    inputs, out = eq.split("->")
+    parts = inputs.split(",")
+    if len(parts) != 2:
+        raise ValueError(f"einsum '{equation}': {len(parts)} operands, only 2 are mapped")
+    a, b = parts
+    if len(a) != len(a_shape) or len(b) != len(b_shape) or len(set(a)) != len(a) or len(set(b)) != len(b):
+        raise ValueError(f"einsum '{equation}': operands {a_shape} and {b_shape} do not fit")
+    size = dict(zip(a, a_shape))
+    for letter, extent in zip(b, b_shape):
+        if size.setdefault(letter, extent) != extent:
+            raise ValueError(f"einsum '{equation}': index {letter} is {size[letter]} and {extent}")
+    batch = m = n = k = 1
+    for letter, extent in size.items():
+        in_a, in_b, in_out = letter in a, letter in b, letter in out
+        if in_a and in_b and in_out:
+            batch *= extent
+        elif in_a and in_out:
+            m *= extent
+        elif in_b and in_out:
+            n *= extent
+        elif in_a and in_b:
+            k *= extent
+        else:
+            raise ValueError(f"einsum '{equation}': index {letter} is summed within one operand")
+    return m, n, k, batch, "-"
+
+
+def _arg(args, kwargs, index, name, default=None):
+    return args[index] if len(args) > index else kwargs.get(name, default)
+
+
+def record(model, example_inputs, name="model", dtype="fp16", pattern="dense", merge=True, device=None):
+    """Runs `model` forward once (eval mode, no gradients) on `example_inputs` (a tensor, a tuple of
+    them, or a dict of keyword arguments) and returns a Recording of every GEMM it executed, in order.
+    Weight GEMMs (an operand that is one of the model's parameters, or a view of one) get `pattern`,
+    the others are dense activation GEMMs. With `device` the model and inputs are moved there first
+    ("meta": shapes only). Layers are named `name` + "." + the module path of the call."""
     import torch
     from torch.overrides import TorchFunctionMode
+    from torch.utils._python_dispatch import TorchDispatchMode
 
-    model, hidden = build_model(model_name, torch)
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype '{dtype}' is not one of {', '.join(DTYPES)}")
+    if not isinstance(model, torch.nn.Module):
+        raise ValueError(f"expected a torch.nn.Module, got {type(model).__name__}")
+    if isinstance(example_inputs, dict):
+        args, kwargs = (), dict(example_inputs)
+    elif isinstance(example_inputs, (tuple, list)):
+        args, kwargs = tuple(example_inputs), {}
+    else:
+        args, kwargs = (example_inputs,), {}
+    if device is not None:
+        model = model.to(device)
+        args = tuple(a.to(device) if isinstance(a, torch.Tensor) else a for a in args)
+        kwargs = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in kwargs.items()}
     model.eval()
-    stack = [model_name]
+
+    params = {id(p) for p in model.parameters()}
+
+    def is_weight(t):
+        while isinstance(t, torch.Tensor):
+            if id(t) in params:
+                return True
+            t = t._base  # a view (W.t(), W.T) of a parameter is still the weight
+        return False
+
+    stack = [""]
     handles = []
+
+    def push(module, inputs, path):
+        stack.append(path)
+
+    def pop(module, inputs, output):
+        stack.pop()
+        return None  # a forward hook that returns a value replaces the module's output
+
     for path, module in model.named_modules():
-        if not path:
-            continue
-        handles.append(module.register_forward_pre_hook(lambda m, args, p=path: stack.append(p)))
-        handles.append(module.register_forward_hook(lambda m, args, out: stack.pop()))
+        if path:
+            handles.append(module.register_forward_pre_hook(lambda m, i, p=path: push(m, i, p)))
+            handles.append(module.register_forward_hook(pop))
+
     rows = []
-    weight_pattern = pattern
+    unmapped = OrderedDict()
+
+    def layer():
+        return name if not stack[-1] else f"{name}.{stack[-1]}"
 
     def add(suffix, gemm):
         m, n, k, count, sparse = gemm
-        name = stack[-1] if len(stack) == 1 else f"{model_name}.{stack[-1]}"
-        rows.append(Row(name + suffix, m, n, k, dtype, sparse, weight_pattern if sparse != "-" else "dense", count))
+        rows.append(Row(layer() + suffix, m, n, k, dtype, sparse, pattern if sparse != "-" else "dense", count))
 
-    class Recorder(TorchFunctionMode):
+    def operands(a, b, gemm):
+        m, n, k, count, _ = gemm
+        return m, n, k, count, "B" if is_weight(b) else ("A" if is_weight(a) else "-")
+
+    def not_mapped(op, shapes):
+        key = (op, layer(), shapes)
+        if key in unmapped:
+            unmapped[key].count += 1
+        else:
+            unmapped[key] = Unmapped(op, layer(), 1, shapes)
+
+    inside = [0]  # depth of mapped calls running: the operators below them are accounted for
+
+    def map_call(fname, args, kwargs, out):
+        if fname == "linear":
+            x, w = args[0], _arg(args, kwargs, 1, "weight")
+            gemm = linear_gemm(_shape(x), w.shape[0], w.shape[1])
+            add("", gemm[:4] + ("B" if is_weight(w) else "-",))
+        elif fname in _CONVS:
+            x, w = args[0], _arg(args, kwargs, 1, "weight")
+            groups = _arg(args, kwargs, 6, "groups", 1)
+            add("", conv_gemm(_shape(x), _shape(out), _shape(w), groups))
+        elif fname in ("addmm", "baddbmm"):
+            a, b = _arg(args, kwargs, 1, "mat1" if fname == "addmm" else "batch1"), \
+                _arg(args, kwargs, 2, "mat2" if fname == "addmm" else "batch2")
+            add(".matmul", operands(a, b, matmul_gemm(_shape(a), _shape(b))))
+        elif fname in _MATMULS:
+            a, b = (args[1], args[0]) if fname == "__rmatmul__" else (args[0], args[1])
+            add(".matmul", operands(a, b, matmul_gemm(_shape(a), _shape(b))))
+        elif fname == "einsum":
+            equation, tensors = args[0], args[1:]
+            if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+                tensors = tuple(tensors[0])
+            if len(tensors) != 2:
+                raise ValueError(f"einsum with {len(tensors)} operands")
+            add(".matmul", operands(tensors[0], tensors[1],
+                                    einsum_gemm(equation, _shape(tensors[0]), _shape(tensors[1]))))
+        elif fname == "scaled_dot_product_attention":
+            q, k, v = args[0], args[1], args[2]
+            batch = math.prod(_shape(q)[:-2])
+            length, source, e, ev = q.shape[-2], k.shape[-2], q.shape[-1], v.shape[-1]
+            add(".matmul", (length, source, e, batch, "-"))
+            add(".matmul", (length, ev, source, batch, "-"))
+        elif fname == "multi_head_attention_forward":
+            query, key, value = args[0], args[1], args[2]
+            heads = _arg(args, kwargs, 4, "num_heads")
+            separate = _arg(args, kwargs, 17, "use_separate_proj_weight", False)
+            length, batch, embed = (_shape(query) if query.dim() == 3 else (query.shape[0], 1, query.shape[1]))
+            source = key.shape[0]
+            if not separate and query is key and key is value:
+                add(".in_proj", (length * batch, 3 * embed, embed, 1, "B"))
+            else:
+                add(".q_proj", (length * batch, embed, embed, 1, "B"))
+                add(".k_proj", (source * batch, embed, key.shape[-1], 1, "B"))
+                add(".v_proj", (source * batch, embed, value.shape[-1], 1, "B"))
+            head = embed // heads
+            add(".matmul", (length, source, head, batch * heads, "-"))
+            add(".matmul", (length, head, source, batch * heads, "-"))
+            add(".out_proj", (length * batch, embed, embed, 1, "B"))
+        else:
+            return False
+        return True
+
+    mapped_names = {"linear", "einsum", "scaled_dot_product_attention", "multi_head_attention_forward"}
+    mapped_names.update(_MATMULS, _CONVS)
+
+    class Functions(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
-            out = func(*args, **kwargs)
-            # By name: the functional forms reach a mode as builtins whose identity differs between
-            # versions (torch.nn.functional.linear or its C binding), their names do not.
-            name = getattr(func, "__name__", "")
-            if name == "linear":
-                x, w = args[0], args[1] if len(args) > 1 else kwargs["weight"]
-                add("", linear_gemm(tuple(x.shape), w.shape[0], w.shape[1]))
-            elif name == "conv2d":
-                x, w = args[0], args[1] if len(args) > 1 else kwargs["weight"]
-                groups = args[6] if len(args) > 6 else kwargs.get("groups", 1)
-                add("", conv_gemm(tuple(x.shape), tuple(out.shape), tuple(w.shape), groups))
-            elif name in ("matmul", "bmm", "__matmul__"):
-                add(".matmul", matmul_gemm(tuple(args[0].shape), tuple(args[1].shape)))
+            fname = getattr(func, "__name__", "")
+            if fname not in mapped_names:
+                return func(*args, **kwargs)
+            inside[0] += 1
+            try:
+                out = func(*args, **kwargs)
+            finally:
+                inside[0] -= 1
+            try:
+                map_call(fname, args, kwargs, out)
+            except (ValueError, IndexError, TypeError, AttributeError) as e:
+                not_mapped(f"{fname} ({e})", tuple(_shape(a) for a in args if hasattr(a, "shape")))
             return out
 
-    with torch.no_grad():
-        if hidden is not None:
-            x = torch.zeros(batch, seq, hidden, device=device)
-        else:
-            x = torch.zeros(batch, 3, 224, 224, device=device)
-        model.to(device)
-        with Recorder():
-            model(x)
-    for h in handles:
-        h.remove()
-    # Two matmuls per attention module: name them by their order within the module.
+    class Operators(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if inside[0] == 0:
+                op = func.overloadpacket.__name__ if hasattr(func, "overloadpacket") else str(func)
+                if op in _ATEN_GEMMS:
+                    not_mapped(f"aten.{op}", tuple(_shape(a) for a in args if hasattr(a, "shape")))
+            return func(*args, **(kwargs or {}))
+
+    try:
+        with torch.no_grad(), Functions(), Operators():
+            model(*args, **kwargs)
+    finally:
+        for h in handles:
+            h.remove()
+    # Matrix products of activations are numbered in their order within the module.
     counter = {}
     for r in rows:
         if r.layer.endswith(".matmul"):
             i = counter.get(r.layer, 0)
             counter[r.layer] = i + 1
             r.layer = f"{r.layer}{i}"
-    return rows, torch.__version__
+    return Recording(name, merge_rows(rows) if merge else rows, list(unmapped.values()), torch.__version__)
+
+
+def record_builtin(model_name, batch, seq=None, past=0, dtype="fp16", pattern="dense", merge=True, device="meta"):
+    """A Recording of a built-in model (trace_models.BUILTINS) at this batch and sequence length."""
+    import torch
+    import trace_models
+
+    spec = trace_models.BUILTINS.get(model_name)
+    if spec is None:
+        raise ValueError(f"unknown model '{model_name}' (built in: {', '.join(trace_models.BUILTINS)}; "
+                         "or give package.module:factory with --input)")
+    if spec.sequence and seq is None:
+        raise ValueError(f"{model_name} needs --seq")
+    if not spec.sequence and seq is not None:
+        raise ValueError(f"{model_name} takes no --seq")
+    if past and model_name != "llama-7b":
+        raise ValueError("--past is for llama-7b (decoding after cached positions)")
+    model, inputs = spec.build(torch, device, batch, seq or 0, past)
+    return record(model, inputs, model_name, dtype, pattern, merge, device)
+
+
+_INPUT = re.compile(r"^(\d+(?:x\d+)*)(?::(float32|float16|bfloat16|int64|int32|bool))?$")
+
+
+def parse_input(text):
+    """'8x3x32x32' or '8x128:int64' -> (shape tuple, dtype name); ValueError otherwise."""
+    match = _INPUT.match(text)
+    if not match:
+        raise ValueError(f"--input '{text}': expected dimensions joined by x, e.g. 8x3x224x224 or 8x128:int64")
+    shape = tuple(int(x) for x in match.group(1).split("x"))
+    if any(x < 1 for x in shape):
+        raise ValueError(f"--input '{text}': every dimension must be >= 1")
+    return shape, match.group(2) or "float32"
+
+
+def load_factory(spec):
+    """The callable named by 'package.module:factory' (imported with the current folder on the path)."""
+    import importlib
+    import os
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise ValueError(f"'{spec}': expected package.module:factory")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise ValueError(f"'{spec}': cannot import {module_name}: {e}") from None
+    factory = module
+    for part in attr.split("."):
+        factory = getattr(factory, part, None)
+        if factory is None:
+            raise ValueError(f"'{spec}': {module_name} has no '{attr}'")
+    if not callable(factory):
+        raise ValueError(f"'{spec}': {attr} is not callable")
+    return factory
+
+
+def record_factory(spec, inputs, dtype="fp16", pattern="dense", merge=True, device="meta", name=None):
+    """A Recording of the model `factory()` returns (spec 'package.module:factory'), run on zero
+    tensors of the given (shape, dtype name) inputs; layers are named `name` (default: the factory's)."""
+    import torch
+    factory = load_factory(spec)
+    if not inputs:
+        raise ValueError(f"'{spec}': give the model's inputs with --input SHAPE[:dtype]")
+    model = factory()
+    if not isinstance(model, torch.nn.Module):
+        raise ValueError(f"'{spec}' returned {type(model).__name__}, not a torch.nn.Module")
+    tensors = tuple(torch.zeros(shape, dtype=getattr(torch, dt)) for shape, dt in inputs)
+    name = name or spec.partition(":")[2].split(".")[-1]
+    return record(model, tensors, re.sub(r"[^A-Za-z0-9_.\-]", "_", name), dtype, pattern, merge, device)
 
 
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="\n\n".join(__doc__.split("\n\n")[1:]))
-    p.add_argument("model", help="bert-base, bert-large or resnet-50")
-    p.add_argument("--batch", type=int, required=True)
-    p.add_argument("--seq", type=int, help="sequence length (BERT)")
+    p.add_argument("model", help="a built-in model (bert-base, bert-large, gpt2, llama-7b, resnet-50, vit-b16) "
+                                 "or package.module:factory")
+    p.add_argument("--batch", type=int, help="batch size (built-in models)")
+    p.add_argument("--seq", type=int, help="sequence length (built-in sequence models)")
+    p.add_argument("--past", type=int, default=0, help="llama-7b: cached positions before --seq new ones (decoding)")
+    p.add_argument("--input", action="append", default=[], metavar="SHAPE[:DTYPE]",
+                   help="package.module:factory models: one per forward argument, e.g. 8x3x32x32 or 8x128:int64")
+    p.add_argument("--name", help="package.module:factory models: the name layers start with (default: the factory's)")
     p.add_argument("--dtype", default="fp16", choices=DTYPES, help="dtype written to the trace")
     p.add_argument("--pattern", default="dense", help="pattern of the weight GEMMs (default dense)")
     p.add_argument("--device", default="meta", help="PyTorch device to run on (default meta: shapes only)")
     p.add_argument("--no-merge", action="store_true", help="one line per executed GEMM")
-    p.add_argument("-o", "--out", help="trace file to write (default: standard output)")
+    p.add_argument("--strict", action="store_true", help="fail if any GEMM-carrying operation is not mapped")
+    p.add_argument("-o", "--out", help="trace file to write ('-' or none: standard output)")
     p.add_argument("--compare", metavar="TRACE", help="compare the recording with this trace")
     a = p.parse_args(argv)
-    if a.batch < 1 or (a.seq is not None and a.seq < 1):
-        p.error("--batch and --seq must be >= 1")
-    if a.model.startswith("bert") and a.seq is None:
-        p.error("--seq is needed for BERT")
+    factory = ":" in a.model
+    if factory and (a.batch is not None or a.seq is not None or a.past):
+        p.error("--batch, --seq and --past are for built-in models; give a factory's inputs with --input")
+    if not factory and (a.input or a.name):
+        p.error("--input and --name are for package.module:factory models")
+    if not factory and a.batch is None:
+        p.error("--batch is needed for built-in models")
+    if (a.batch is not None and a.batch < 1) or (a.seq is not None and a.seq < 1) or a.past < 0:
+        p.error("--batch and --seq must be >= 1, --past >= 0")
     try:
         import torch  # noqa: F401
     except ImportError:
-        print("record_trace: PyTorch is not installed (python3 -c 'import torch' fails); "
-              "run this on a machine that has it", file=sys.stderr)
+        print(f"record_trace: PyTorch is not installed for {sys.executable} ('{sys.executable} -c \"import torch\"' "
+              "fails); scripts/install-deps.sh installs Debian's python3-torch for /usr/bin/python3", file=sys.stderr)
         return 1
     try:
-        rows, version = record(a.model, a.batch, a.seq or 0, a.dtype, a.pattern, a.device)
-    except (ValueError, RuntimeError) as e:
-        print(f"record_trace: {a.model}: {e}", file=sys.stderr)
+        if factory:
+            recording = record_factory(a.model, [parse_input(t) for t in a.input], a.dtype, a.pattern,
+                                       not a.no_merge, a.device, a.name)
+        else:
+            recording = record_builtin(a.model, a.batch, a.seq, a.past, a.dtype, a.pattern, not a.no_merge, a.device)
+    except (ValueError, RuntimeError, TypeError, NotImplementedError) as e:
+        print(f"record_trace: {a.model}: {str(e).splitlines()[0] if str(e) else type(e).__name__}", file=sys.stderr)
         return 1
-    if not a.no_merge:
-        rows = merge_rows(rows)
-    command = "scripts/record_trace.py " + " ".join(argv)
-    comments = [f"recorded by: {command}", f"PyTorch {version}, device {a.device}",
-                f"{len(rows)} GEMM lines, {sum(r.macs() for r in rows)} MACs"]
-    text = format_trace(rows, comments)
-    if a.out:
-        tmp = a.out + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
+    for u in recording.unmapped:
+        print(f"record_trace: {a.model}: not mapped: {u.describe()}", file=sys.stderr)
+    if a.strict and recording.unmapped:
+        print(f"record_trace: {a.model}: {len(recording.unmapped)} operation(s) not mapped (--strict)", file=sys.stderr)
+        return 1
+    text = recording.text([f"recorded by: scripts/record_trace.py {' '.join(argv)}", f"device {a.device}"])
+    to_stdout = a.out in (None, "-")
+    if not to_stdout:
         import os
-        os.replace(tmp, a.out)
+        tmp = a.out + ".tmp"
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, a.out)
+        except OSError as e:
+            print(f"record_trace: {a.out}: {e.strerror}", file=sys.stderr)
+            return 1
     elif not a.compare:
         sys.stdout.write(text)
     if a.compare:
@@ -408,7 +595,7 @@ def main(argv):
         except (OSError, ValueError) as e:
             print(f"record_trace: {e}", file=sys.stderr)
             return 1
-        print("\n".join(compare(rows, generated)))
+        print("\n".join(compare(recording.rows, generated)))
     return 0
 
 

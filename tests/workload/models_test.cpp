@@ -75,6 +75,7 @@ TEST_CASE("CNN MACs and parameters match the published figures", "[workload][shi
       {"resnet-50", {4.09, 25.557, 53}},  // torchvision resnet50 (v1.5): 4.09 GFLOPS, 25,557,032 parameters
       {"vgg-16", {15.47, 138.358, 13}},   // torchvision vgg16: 15.47 GFLOPS, 138,357,544 parameters
       {"alexnet", {0.71, 61.101, 5}},     // torchvision alexnet: 0.71 GFLOPS, 61,100,840 parameters
+      {"vit-b16", {17.56, 86.568, 1}},    // torchvision vit_b_16: 17.56 GFLOPS, 86,567,656 parameters
   };
   for (const auto& [name, p] : published) {
     INFO(name);
@@ -137,4 +138,17 @@ TEST_CASE("transformer parameters and MACs match their definitions", "[workload]
   CHECK(std::abs(rel(static_cast<double>(tb_weights) * 1e-6, 65)) < 0.04);
   // Attention: encoder self, decoder self and cross, each two seq x seq GEMMs per layer.
   CHECK(per_sample(tb, 128).dense_macs == 128 * tb_weights + 3 * 6 * 2 * 128ULL * 128 * 512);
+
+  // LLaMA 7B: 32 layers of 4 d^2 (attention) + 3 d d_ff (SwiGLU) and the untied LM head; with the
+  // token embedding (32000 x 4096) and the RMS norms' scales (2 per layer and a final one) the
+  // released checkpoint's 6,738,415,616 parameters exactly.
+  const Workload llama = shipped("llama-7b");
+  const std::uint64_t llama_weights = 32 * (4 * 4096ULL * 4096 + 3 * 4096ULL * 11008) + 32000ULL * 4096;
+  CHECK(per_sample(llama).weight_elements == llama_weights);
+  CHECK(llama_weights + 32000ULL * 4096 + (2 * 32 + 1) * 4096ULL == 6738415616ULL);
+  // Prefill at 2048: every token meets every weight, plus 2 seq^2 d attention MACs per layer.
+  CHECK(per_sample(llama, 2048).dense_macs == 2048 * llama_weights + 32 * 2 * 2048ULL * 2048 * 4096);
+  // A decoding step after P cached positions: one token per weight, attention over P + 1 positions.
+  const Workload decode = load_workload(workload_dir() + "/llama-7b.yaml", {"params.past=2047"});
+  CHECK(per_sample(decode, 1).dense_macs == llama_weights + 32 * 2 * 2048ULL * 4096);
 }
