@@ -16,7 +16,7 @@ TRACES=(
   "bert-base        32  128   2:4"
   "bert-large       32  128   dense"
   "gpt2             8   1024  dense"
-  "llama-7b         1   2048  dense"
+  "llama-7b         1   512   dense"
   "llama-7b         16  1     dense params.past=2047"
   "resnet-50        32  -     dense"
   "resnet-50        32  -     2:4"

@@ -12,7 +12,7 @@ MODELS=(
   "bert-base  32  128   0     bert-base_b32_s128.trace"
   "bert-large 32  128   0     bert-large_b32_s128.trace"
   "gpt2       8   1024  0     gpt2_b8_s1024.trace"
-  "llama-7b   1   2048  0     llama-7b_b1_s2048.trace"
+  "llama-7b   1   512   0     llama-7b_b1_s512.trace"
   "llama-7b   16  1     2047  llama-7b_b16_s1_past2047.trace"
   "resnet-50  32  -     0     resnet-50_b32.trace"
   "vit-b16    32  -     0     vit-b16_b32.trace"

@@ -88,7 +88,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
     if (vm["emit"].as<std::string>() != "slurm") throw UsageError(fmt::format("--emit: '{}' is not slurm", vm["emit"].as<std::string>()));
     const std::string script = sweep::emit_slurm(s, out, ro.exe, file);
     std::printf("wrote %s (%zu array tasks) and %s/manifest.yaml\nsubmit: sbatch %s; then: stcsim sweep %s --out %s --collect\n",
-                script.c_str(), s.jobs(), out.c_str(), script.c_str(), file.c_str(), out.c_str());
+                script.c_str(), s.jobs(), out.c_str(), shell_quote(script).c_str(), shell_quote(file).c_str(),
+                shell_quote(out).c_str());
     return 0;
   }
   if (vm.count("job")) {

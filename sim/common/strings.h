@@ -24,4 +24,11 @@ std::string shortest_double(double v);
 // "a, b and c" for error messages that list choices.
 std::string join(const std::vector<std::string>& items, std::string_view sep);
 
+// s as one word of a POSIX shell command: unchanged when it holds only letters, digits and
+// _ - . / + = : , @ (and is not empty), else in single quotes with each ' written '\''. Nothing in
+// single quotes is expanded, so $(...), backquotes, spaces and globs stay literal.
+std::string shell_quote(std::string_view s);
+// True when s holds a control character (a newline ends a shell comment or an #SBATCH line).
+bool has_control_char(std::string_view s);
+
 }  // namespace stcsim

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -332,20 +333,43 @@ void collect(const SweepSpec& s, const std::string& out) {
 }
 
 std::string emit_slurm(const SweepSpec& s, const std::string& out, const std::string& exe, const std::string& sweep_file) {
-  ensure_manifest(s, out, true);
   const std::string abs_out = fs::absolute(out).lexically_normal().string();
+  const std::string abs_exe = fs::absolute(exe).string();
+  const std::string abs_sweep = fs::absolute(sweep_file).string();
+  // Shell lines quote every value; #SBATCH lines are read by sbatch, not a shell, and take no quoting:
+  // refuse what they cannot hold rather than write a script that breaks or writes elsewhere.
+  for (const auto& [what, value] : {std::pair<const char*, const std::string&>{"--out", abs_out},
+                                    {"the sweep file", abs_sweep}, {"the stcsim binary", abs_exe}}) {
+    if (has_control_char(value)) {
+      throw Error(fmt::format("{} '{}': a path with a control character (a newline, a tab) cannot go into a Slurm script",
+                              what, value));
+    }
+  }
+  if (abs_out.find_first_of(" \"'\\%") != std::string::npos) {
+    throw Error(fmt::format("--out '{}': Slurm's #SBATCH --output line cannot hold spaces, quotes or '\\', and reads "
+                            "'%' as a file-name pattern: choose a folder without them",
+                            abs_out));
+  }
+  ensure_manifest(s, out, true);
+  // Slurm job names are labels: anything but letters, digits, _ . - becomes _.
+  std::string job_name = s.name;
+  for (char& c : job_name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') c = '_';
+  }
+  const std::string q_out = shell_quote(abs_out);
   const std::string script = fmt::format(
       "#!/bin/bash\n"
-      "# Slurm job array for sweep '{}': {} jobs, one `stcsim sweep --job` each ({} on {} traces).\n"
-      "# Submit: sbatch {}/sweep.slurm; then: stcsim sweep {} --out {} --collect\n"
+      "# Slurm job array for sweep {}: {} jobs, one `stcsim sweep --job` each ({} on {} traces).\n"
+      "# Submit: sbatch {}; then: stcsim sweep {} --out {} --collect\n"
       "#SBATCH --job-name=stcsim-{}\n"
       "#SBATCH --array=0-{}\n"
       "#SBATCH --ntasks=1\n"
       "#SBATCH --cpus-per-task=1\n"
       "#SBATCH --output={}/jobs/slurm-%A_%a.out\n"
       "exec {} sweep {} --out {} --job \"$SLURM_ARRAY_TASK_ID\"\n",
-      s.name, s.jobs(), s.points.size() == 1 ? "1 point" : fmt::format("{} points", s.points.size()), s.traces.size(), abs_out,
-      sweep_file, abs_out, s.name, s.jobs() - 1, abs_out, fs::absolute(exe).string(), fs::absolute(sweep_file).string(), abs_out);
+      shell_quote(job_name), s.jobs(), s.points.size() == 1 ? "1 point" : fmt::format("{} points", s.points.size()),
+      s.traces.size(), shell_quote(abs_out + "/sweep.slurm"), shell_quote(sweep_file), q_out, job_name, s.jobs() - 1,
+      abs_out, shell_quote(abs_exe), shell_quote(abs_sweep), q_out);
   std::string path = out + "/sweep.slurm";
   write_file_atomic(path, script);
   fs::permissions(path, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec, fs::perm_options::add);

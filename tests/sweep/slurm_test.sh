@@ -68,18 +68,22 @@ for _ in $(seq 1 100); do
 done
 sinfo -h -o %t | grep -q idle || fail "the node did not come up: $(tail -3 "$TMP/slurmd.log")"
 
-# A small sweep: 3 points of the test grid on the small trace.
-sweep="$TMP/grid.yaml"
+# A small sweep: 3 points of the test grid on the small trace, under hostile names: the script must
+# run none of the commands in them (slurmd runs it with bash).
+sweep="$TMP/x\$(touch\${IFS}PWNED1).yaml"
 sed "s/range: {from: 44, to: 132, step: 44}/values: [132]/; s/values: \\[3900, 7800\\]/values: [3900]/;
      s|../../../configs/h100.yaml|$SRC/configs/h100.yaml|; s|\\[small.trace\\]|[$SRC/tests/sweep/fixtures/small.trace]|" \
   tests/sweep/fixtures/grid.yaml > "$sweep"
-"$STCSIM" sweep "$sweep" --out "$TMP/sweep" --emit slurm >"$TMP/emit.txt" || fail "--emit slurm failed"
-grep -q "#SBATCH --array=0-2" "$TMP/sweep/sweep.slurm" || fail "array size: $(grep array "$TMP/sweep/sweep.slurm")"
+out="$TMP/sweep\$(touch\${IFS}PWNED2)"
+"$STCSIM" sweep "$sweep" --out "$out" --emit slurm >"$TMP/emit.txt" || fail "--emit slurm failed"
+grep -q "#SBATCH --array=0-2" "$out/sweep.slurm" || fail "array size: $(grep array "$out/sweep.slurm")"
 # --collect before the array has run names the missing jobs.
-"$STCSIM" sweep "$sweep" --out "$TMP/sweep" --collect 2>"$TMP/err" && fail "--collect with no jobs done succeeded"
+"$STCSIM" sweep "$sweep" --out "$out" --collect 2>"$TMP/err" && fail "--collect with no jobs done succeeded"
 grep -q "3 of 3 jobs have no results" "$TMP/err" || fail "collect error: $(cat "$TMP/err")"
-timeout 300 sbatch --wait "$TMP/sweep/sweep.slurm" >"$TMP/sbatch.txt" 2>&1 || fail "sbatch --wait: $(cat "$TMP/sbatch.txt"; tail -5 "$TMP/slurmd.log")"
-"$STCSIM" sweep "$sweep" --out "$TMP/sweep" --collect >/dev/null || fail "--collect failed after the array ran"
+timeout 300 sbatch --wait "$out/sweep.slurm" >"$TMP/sbatch.txt" 2>&1 || fail "sbatch --wait: $(cat "$TMP/sbatch.txt"; tail -5 "$TMP/slurmd.log")"
+"$STCSIM" sweep "$sweep" --out "$out" --collect >/dev/null || fail "--collect failed after the array ran"
 "$STCSIM" sweep "$sweep" --out "$TMP/local" --jobs 2 >/dev/null 2>&1 || fail "local run failed"
-cmp "$TMP/local/results.csv" "$TMP/sweep/results.csv" || fail "the cluster's results differ from a local run's"
+cmp "$TMP/local/results.csv" "$out/results.csv" || fail "the cluster's results differ from a local run's"
+[ -z "$(find "$TMP" / -maxdepth 1 -name 'PWNED*' 2>/dev/null; find "$SRC" "$TMP" -maxdepth 2 -name 'PWNED*' 2>/dev/null)" ] ||
+  fail "a command in a file name ran"
 echo "slurm: 3 array tasks ran and were collected; results equal a local run's"

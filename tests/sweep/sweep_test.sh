@@ -85,4 +85,33 @@ case_sweep_kill_resume() {
   [ -z "$(find "$TMP/cut/jobs" -name '*.tmp.*')" ] || ls "$TMP/cut/jobs" >&2
 }
 
+# --emit slurm with hostile names: a sweep file, an output folder and a sweep name holding $(...),
+# quotes and spaces run nothing when the script runs, and the job still finds its files; an output
+# folder that an #SBATCH line cannot hold is refused with one line.
+case_sweep_slurm_hostile_names() {
+  local dir="$TMP/it's here"
+  mkdir -p "$dir"
+  local sweep="$dir/x\$(touch PWNED1).yaml"
+  sed "s/range: {from: 44, to: 132, step: 44}/values: [132]/; s/values: \\[3900, 7800\\]/values: [3900]/;
+       s|^name: .*|name: \"a\$(touch PWNED2) \`touch PWNED3\`\"|;
+       s|../../../configs/h100.yaml|$SRC/configs/h100.yaml|; s|\\[small.trace\\]|[$SRC/tests/sweep/fixtures/small.trace]|" \
+    "$GRID" > "$sweep"
+  local out="$TMP/o\$(touch\${IFS}PWNED4)\`touch\${IFS}PWNED5\`;touch\${IFS}PWNED6"
+  expect_ok "$STCSIM" sweep "$sweep" --out "$out" --emit slurm
+  contains "^submit: sbatch '"
+  grep -q "^#SBATCH --job-name=stcsim-a__touch_PWNED2___touch_PWNED3_$" "$out/sweep.slurm" ||
+    fail "job name: $(grep job-name "$out/sweep.slurm")"
+  (cd "$TMP" && SLURM_ARRAY_TASK_ID=0 bash "$out/sweep.slurm" >/dev/null 2>"$TMP/job.err") ||
+    fail "array task 0 failed: $(cat "$TMP/job.err")"
+  [ -z "$(find "$TMP" "$SRC" -maxdepth 3 -name 'PWNED*' 2>/dev/null)" ] || fail "the script ran a command from a name"
+  [ "$(find "$out/jobs" -name '*.csv' | wc -l)" -eq 1 ] || fail "array task 0 wrote no results"
+  # The hint's sbatch command, pasted into a shell, names the same script.
+  local hint
+  hint=$(sed -n 's/^submit: sbatch \(.*\); then: .*/\1/p' "$TMP/out")
+  [ "$(eval "printf %s $hint")" = "$out/sweep.slurm" ] || fail "the hint quotes another path: $hint"
+  expect_err "#SBATCH --output line cannot hold spaces" "$STCSIM" sweep "$sweep" --out "$TMP/with space" --emit slurm
+  expect_err "'%' as a file-name pattern" "$STCSIM" sweep "$sweep" --out "$TMP/p%j" --emit slurm
+  [ ! -e "$TMP/with space" ] || fail "a refused --emit left its folder"
+}
+
 "$CASE"
