@@ -72,8 +72,12 @@ import os
 import sys
 import tempfile
 
-import numpy as np
-import pandas as pd
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import script_main  # noqa: E402
+
+script_main.need_modules("compare.py", ["numpy", "pandas", "matplotlib"])
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 KEY = ["layer", "m", "n", "k", "dtype", "pattern"]
 SHAPE = ["m", "n", "k"]

@@ -24,7 +24,11 @@ import argparse
 import os
 import sys
 
-import matplotlib
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import script_main  # noqa: E402
+
+script_main.need_modules("plot_sweep.py", ["numpy", "pandas", "matplotlib", "yaml"])
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -44,6 +48,10 @@ METRICS = {
 }
 
 
+class PlotError(Exception):
+    """Bad input: printed as one line `plot_sweep.py: error: ...`, exit status 2."""
+
+
 def weighted(values, weights):
     v = pd.to_numeric(values, errors="coerce")
     w = pd.to_numeric(weights, errors="coerce")
@@ -53,16 +61,33 @@ def weighted(values, weights):
 
 def totals(sweep_dir):
     """One row per (point, trace, run) with the totals and the comparison with the point's baseline."""
-    with open(os.path.join(sweep_dir, "manifest.yaml")) as f:
-        manifest = yaml.safe_load(f)
-    columns = list(manifest.get("columns") or [])
-    baseline = {p["name"]: p["patterns"][0] for p in manifest["points"]}
-    df = pd.read_csv(os.path.join(sweep_dir, "results.csv"), keep_default_na=False, na_values=[""],
-                     dtype={c: str for c in ["point", "trace", "run"] + columns})
+    if not os.path.isdir(sweep_dir):
+        raise PlotError(f"{sweep_dir}: not a folder (give the --out folder of a stcsim sweep)")
+    for name in ("manifest.yaml", "results.csv"):
+        if not os.path.isfile(os.path.join(sweep_dir, name)):
+            raise PlotError(f"{sweep_dir}: no {name}: not the --out folder of a finished stcsim sweep "
+                            "(a `stcsim run --out` folder holds no sweep)")
+    try:
+        with open(os.path.join(sweep_dir, "manifest.yaml")) as f:
+            manifest = yaml.safe_load(f)
+        columns = list(manifest.get("columns") or [])
+        baseline = {p["name"]: p["patterns"][0] for p in manifest["points"]}
+    except (OSError, yaml.YAMLError, AttributeError, KeyError, TypeError, IndexError) as e:
+        raise PlotError(f"{sweep_dir}/manifest.yaml: not a sweep manifest ({type(e).__name__}: {e})") from None
+    try:
+        df = pd.read_csv(os.path.join(sweep_dir, "results.csv"), keep_default_na=False, na_values=[""],
+                         dtype={c: str for c in ["point", "trace", "run"] + columns})
+    except (OSError, ValueError, pd.errors.ParserError) as e:
+        raise PlotError(f"{sweep_dir}/results.csv: cannot read it ({e})") from None
+    needed = ["point", "trace", "run", "time_s", "energy_j", "energy_selector_metadata_j", "imbalance",
+              "wave_efficiency", "dense_macs"] + columns
+    lacking = [c for c in needed if c not in df.columns]
+    if lacking:
+        raise PlotError(f"{sweep_dir}/results.csv: no column {', '.join(lacking)} (not a sweep's results?)")
     for c in columns:
         df[c] = df[c].fillna("")
     if df.empty:
-        raise SystemExit(f"{sweep_dir}/results.csv has no rows: has the sweep run?")
+        raise PlotError(f"{sweep_dir}/results.csv has no rows: has the sweep run?")
     keys = ["point"] + columns + ["trace", "run"]
     rows = []
     for key, g in df.groupby(keys, sort=False, dropna=False):
@@ -182,31 +207,38 @@ def main(argv):
     a = p.parse_args(argv)
     df, columns = totals(a.dir)
     for w in a.where:
-        col, _, val = w.partition("=")
+        col, eq, val = w.partition("=")
+        if not eq or not col:
+            raise PlotError(f"--where {w}: expected COL=VALUE (columns: {', '.join(columns)})")
         if col not in df.columns:
-            raise SystemExit(f"--where: no column '{col}' (columns: {', '.join(columns)})")
-        df = df[df[col].astype(str) == val]
-        if df.empty:
-            raise SystemExit(f"--where {w}: no point has it")
+            raise PlotError(f"--where: no column '{col}' (columns: {', '.join(columns)})")
+        kept = df[df[col].astype(str) == val]
+        if kept.empty:
+            shown = ", ".join(sorted({v for v in df[col].astype(str) if v})[:8]) or "no values"
+            raise PlotError(f"--where {w}: no point has {col} = {val} ({col} has {shown})")
+        df = kept
     x = a.x or (columns[0] if columns else "point")
     if x not in df.columns:
-        raise SystemExit(f"--x: no column '{x}' (columns: {', '.join(columns)})")
+        raise PlotError(f"--x: no column '{x}' (columns: {', '.join(columns)})")
     lines = [c for c in a.lines.split(",") if c]
     for c in lines:
         if c not in df.columns:
-            raise SystemExit(f"--lines: no column '{c}'")
+            raise PlotError(f"--lines: no column '{c}'")
     metrics = [m for m in a.metrics.split(",") if m]
     for m in metrics:
         if m not in METRICS:
-            raise SystemExit(f"--metrics: '{m}' is not one of {', '.join(METRICS)}")
+            raise PlotError(f"--metrics: '{m}' is not one of {', '.join(METRICS)}")
     prefix = a.out or os.path.join(a.dir, "plot")
-    os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
-    df.to_csv(prefix + "_summary.csv", index=False, float_format="%.6g")
-    plot_metrics(df, x, lines, metrics, prefix + "_metrics.png")
-    plot_pareto(df, prefix + "_pareto.png")
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
+        df.to_csv(prefix + "_summary.csv", index=False, float_format="%.6g")
+        plot_metrics(df, x, lines, metrics, prefix + "_metrics.png")
+        plot_pareto(df, prefix + "_pareto.png")
+    except OSError as e:
+        raise PlotError(f"--out {prefix}: cannot write ({e.strerror or e})") from None
     print(f"wrote {prefix}_metrics.png, {prefix}_pareto.png and {prefix}_summary.csv")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    script_main.run(lambda: main(sys.argv[1:]), "plot_sweep.py", (PlotError,))

@@ -555,12 +555,10 @@ def main(argv):
         p.error("--batch is needed for built-in models")
     if (a.batch is not None and a.batch < 1) or (a.seq is not None and a.seq < 1) or a.past < 0:
         p.error("--batch and --seq must be >= 1, --past >= 0")
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        print(f"record_trace: PyTorch is not installed for {sys.executable} ('{sys.executable} -c \"import torch\"' "
-              "fails); scripts/install-deps.sh installs Debian's python3-torch for /usr/bin/python3", file=sys.stderr)
-        return 1
+    import os
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import script_main
+    script_main.need_modules("record_trace", ["torch"])
     try:
         if factory:
             recording = record_factory(a.model, [parse_input(t) for t in a.input], a.dtype, a.pattern,

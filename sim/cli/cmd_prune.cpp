@@ -69,7 +69,7 @@ int cmd_prune(const std::vector<std::string>& args) {
       ("npy", po::value<std::string>(), "load the weights from a NumPy .npy file instead ([out, in, ...] arrays flatten to [out, rest])")
       ("dtype", po::value<std::string>()->default_value("fp16"), "element type for byte counts: fp16, bf16, tf32, int8, fp8")
       ("out,o", po::value<std::string>(), "folder to write weights, mask, compressed form and stats.json into")
-      ("json", "also print the statistics as JSON");
+      ("json", "print the statistics as JSON instead of the table (stdout holds the JSON alone)");
   po::variables_map vm;
   if (!parse_args(args, opts, {}, vm, kUsage, kExamples)) return 0;
 
@@ -112,9 +112,14 @@ int cmd_prune(const std::vector<std::string>& args) {
   }
   const PatternStats stats = measure(*pattern, w, mask, *compressed, *dtype);
 
-  print_table(stats, source);
+  // --json: standard output holds the JSON alone (parseable as it is); else the table.
+  const bool as_json = vm.count("json") != 0;
   const std::string json = stats_json(stats, source);
-  if (vm.count("json")) std::fputs(json.c_str(), stdout);
+  if (as_json) {
+    std::fputs(json.c_str(), stdout);
+  } else {
+    print_table(stats, source);
+  }
 
   if (vm.count("out")) {
     const std::string dir = vm["out"].as<std::string>();
@@ -125,7 +130,7 @@ int cmd_prune(const std::vector<std::string>& args) {
     for (auto& f : compressed->save(dir)) files.push_back(f);
     write_file_atomic(dir + "/stats.json", json);
     files.push_back("stats.json");
-    std::printf("wrote %s/{%s}\n", dir.c_str(), fmt::format("{}", fmt::join(files, ",")).c_str());
+    std::fprintf(as_json ? stderr : stdout, "wrote %s/{%s}\n", dir.c_str(), fmt::format("{}", fmt::join(files, ",")).c_str());
   }
   return 0;
 }

@@ -166,8 +166,8 @@ int cmd_run(const std::vector<std::string>& args) {
 
   std::printf("machine: %s%s\n", config_path.c_str(), sets.empty() ? "" : fmt::format(" with --set {}", join(sets, ", ")).c_str());
   std::fputs(describe(machine).c_str(), stdout);
-  std::printf("workload: %s (%zu GEMM lines, %.3f dense GMACs)\n", trace.source.c_str(), trace.ops.size(),
-              static_cast<double>(trace_totals(trace).dense_macs) * 1e-9);
+  std::printf("workload: %s (%s, %s dense)\n", trace.source.c_str(), plural(trace.ops.size(), "GEMM line").c_str(),
+              si_amount(static_cast<double>(trace_totals(trace).dense_macs), "MACs").c_str());
   std::fflush(stdout);
 
   std::string functional_csv;

@@ -71,7 +71,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
   const std::string out = vm.count("out") ? vm["out"].as<std::string>() : "sweeps/" + s.name;
 
   if (vm.count("list")) {
-    std::printf("sweep %s: %zu points x %zu traces = %zu jobs\n", s.name.c_str(), s.points.size(), s.traces.size(), s.jobs());
+    std::printf("sweep %s: %s x %s = %s\n", s.name.c_str(), plural(s.points.size(), "point").c_str(),
+                plural(s.traces.size(), "trace").c_str(), plural(s.jobs(), "job").c_str());
     for (const auto& p : s.points) {
       std::printf("%4zu  %-40s  runs %s%s%s\n", p.index, p.name.c_str(), join(p.patterns, ", ").c_str(), p.sets.empty() ? "" : "  set ",
                   join(p.sets, " ").c_str());
@@ -100,15 +101,16 @@ int cmd_sweep(const std::vector<std::string>& args) {
   }
   if (vm.count("collect")) {
     sweep::collect(s, out);
-    std::printf("wrote %s/results.csv (%zu jobs)\n", out.c_str(), s.jobs());
+    std::printf("wrote %s/results.csv (%s)\n", out.c_str(), plural(s.jobs(), "job").c_str());
     return 0;
   }
-  std::printf("sweep %s: %zu points x %zu traces = %zu jobs -> %s\n", s.name.c_str(), s.points.size(), s.traces.size(), s.jobs(),
-              out.c_str());
+  std::printf("sweep %s: %s x %s = %s -> %s\n", s.name.c_str(), plural(s.points.size(), "point").c_str(),
+              plural(s.traces.size(), "trace").c_str(), plural(s.jobs(), "job").c_str(), out.c_str());
   std::fflush(stdout);
   const sweep::RunSummary sum = sweep::run_sweep(s, ro);
-  std::printf("sweep %s: %zu jobs run, %zu failed, %zu were done before; results in %s/results.csv\n", s.name.c_str(), sum.done,
-              sum.failed, sum.already_done, out.c_str());
+  std::printf("sweep %s: %s run, %zu failed, %zu %s done before; results in %s/results.csv\n", s.name.c_str(),
+              plural(sum.done, "job").c_str(), sum.failed, sum.already_done, sum.already_done == 1 ? "was" : "were",
+              out.c_str());
   if (sum.interrupted) {
     std::fprintf(stderr, "stcsim: sweep interrupted; finished jobs are kept: continue with --resume\n");
     return 130;

@@ -1,9 +1,12 @@
 // stcsim trace: turns a workload description (workloads/*.yaml) into a GEMM trace file.
 #include <fmt/format.h>
 
+#include <cstdio>
+
 #include "cli/app.h"
 #include "cli/usage.h"
 #include "common/error.h"
+#include "common/strings.h"
 #include "sparsity/registry.h"
 #include "workload/workload.h"
 
@@ -37,7 +40,7 @@ int cmd_trace(const std::vector<std::string>& args) {
       ("pattern,p", po::value<std::string>()->default_value("dense"), "sparsity pattern of the weight operands, e.g. 2:4, 64:2:8, tw(g=128,sparsity=0.75)")
       ("dtype", po::value<std::string>(), "data type: fp16, bf16, tf32, int8, fp8 (default: the workload's dtype)")
       ("set", po::value<std::vector<std::string>>(), "override a workload key, e.g. --set params.image=320 (repeatable)")
-      ("out,o", po::value<std::string>(), "trace file to write (required)");
+      ("out,o", po::value<std::string>(), "trace file to write (required; - for standard output)");
   // clang-format on
   po::positional_options_description pos;
   pos.add("workload", 1);
@@ -71,10 +74,15 @@ int cmd_trace(const std::vector<std::string>& args) {
   const DType dt = dtype.value_or(w.dtype);
   const Trace t = generate_trace(w, batch, seq, pattern, dt);
   const std::string out = vm["out"].as<std::string>();
-  write_trace(out, t, trace_comment(w, t, trace_command(path, batch, seq, pattern, dt, sets)));
+  const std::string comment = trace_comment(w, t, trace_command(path, batch, seq, pattern, dt, sets));
+  if (out == "-") {  // standard output: the trace alone, for a pipe
+    std::fputs(format_trace(t, comment).c_str(), stdout);
+    return 0;
+  }
+  write_trace(out, t, comment);
 
   const TraceTotals totals = trace_totals(t);
-  fmt::print("wrote {}: {} GEMM lines, {:.3f} dense GMACs ({}, batch {}{}, pattern {}, {})\n", out, totals.lines,
+  fmt::print("wrote {}: {}, {:.3f} dense GMACs ({}, batch {}{}, pattern {}, {})\n", out, plural(totals.lines, "GEMM line"),
              static_cast<double>(totals.dense_macs) * 1e-9, w.name, batch, seq ? fmt::format(", seq {}", *seq) : "",
              pattern, dtype_name(dt));
   return 0;

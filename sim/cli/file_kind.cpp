@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+#include <optional>
+
 #include "common/error.h"
 #include "common/file_io.h"
 #include "common/strings.h"
@@ -29,7 +32,22 @@ FileKind detect_file_kind(const std::string& path) {
     if (line.rfind("stcsim-trace", 0) == 0) return FileKind::trace;
     break;
   }
-  const YamlDoc doc = YamlDoc::parse(text, path);
+  // Not YAML at all: say what stcsim reads rather than report the syntax of a file that never was
+  // YAML (a README); a .yaml file keeps its syntax error and line.
+  const auto ext = std::filesystem::path(path).extension().string();
+  const bool yaml_name = ext == ".yaml" || ext == ".yml";
+  std::optional<YamlDoc> parsed;
+  try {
+    parsed.emplace(YamlDoc::parse(text, path));
+  } catch (const ConfigError&) {
+    if (yaml_name) throw;
+  }
+  if (!parsed || !parsed->root().IsMap()) {
+    throw ConfigError(path, "(document)",
+                      "not a file stcsim knows: a trace starts with 'stcsim-trace v1'; machine configs, workloads and "
+                      "sweeps are YAML maps");
+  }
+  const YamlDoc& doc = *parsed;
   if (doc.root()["layers"]) return FileKind::workload;
   if (doc.root()["traces"] && doc.root()["config"]) return FileKind::sweep;
   if (doc.root()["arch"] || doc.root()["kernel"] || doc.root()["energy"] || doc.root()["include"]) return FileKind::config;
@@ -42,14 +60,15 @@ std::string validate_file(const std::string& path) {
   switch (detect_file_kind(path)) {
     case FileKind::trace: {
       const TraceTotals totals = trace_totals(read_trace(path, builtin_registry()));
-      return fmt::format("trace: {} GEMM lines, {:.3f} dense GMACs", totals.lines, static_cast<double>(totals.dense_macs) * 1e-9);
+      return fmt::format("trace: {}, {:.3f} dense GMACs", plural(totals.lines, "GEMM line"), static_cast<double>(totals.dense_macs) * 1e-9);
     }
     case FileKind::config: {
       return fmt::format("config: {}", join(validate_config_file(path), ", "));
     }
     case FileKind::sweep: {
       const sweep::SweepSpec s = sweep::load_sweep(path);
-      return fmt::format("sweep {}: {} points x {} traces = {} jobs", s.name, s.points.size(), s.traces.size(), s.jobs());
+      return fmt::format("sweep {}: {} x {} = {}", s.name, plural(s.points.size(), "point"), plural(s.traces.size(), "trace"),
+                         plural(s.jobs(), "job"));
     }
     case FileKind::workload: {
       const Workload w = load_workload(path);

@@ -60,7 +60,8 @@ std::vector<std::pair<std::string, Trace>> runs_for_patterns(const Trace& trace,
     }
     runs.emplace_back(spec, std::move(t));
   }
-  if (patterns.empty()) runs.emplace_back("trace", trace);
+  // Without --pattern one run of the lines as given: "gemm" for --gemm, else "trace".
+  if (patterns.empty()) runs.emplace_back(trace.source.rfind("--gemm", 0) == 0 ? "gemm" : "trace", trace);
   return runs;
 }
 

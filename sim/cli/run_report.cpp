@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/strings.h"
+
 namespace stcsim::cli {
 
 namespace {
@@ -22,9 +24,9 @@ std::string layer_line(const LayerResult& r) {
   const std::uint64_t sm = r.sm_mma_cycles + r.sm_memory_stall_cycles + r.sm_regfile_stall_cycles +
                            r.sm_smem_stall_cycles + r.sm_pipeline_cycles + r.sm_epilogue_cycles + r.sm_idle_cycles;
   const auto dim = [&](std::int64_t v) { return r.layer == "total" ? std::string() : std::to_string(v); };
-  return fmt::format("{:<24} {:>6} {:>6} {:>6} {:>5} {:>12} {:>10.2f} {:>8.1f} {:>5.1f}% {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>10.3f} {:>8.1f}\n",
+  return fmt::format("{:<24} {:>6} {:>6} {:>6} {:>5} {:>12} {:>10.2f} {:>8.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>10.3f} {:>8.1f}\n",
                      short_name(r.layer, 24), dim(r.m), dim(r.n), dim(r.k), r.count, r.cycles, r.time_s * 1e6, r.tflops,
-                     100.0 * r.tc_utilization, pct(r.sm_mma_cycles, sm), pct(r.sm_memory_stall_cycles, sm),
+                     pct(r.sm_mma_cycles, sm), pct(r.sm_memory_stall_cycles, sm),
                      pct(r.sm_regfile_stall_cycles, sm), pct(r.sm_smem_stall_cycles, sm),
                      pct(r.sm_pipeline_cycles, sm), pct(r.sm_epilogue_cycles, sm), pct(r.sm_idle_cycles, sm), r.energy_j() * 1e3, r.power_w);
 }
@@ -42,15 +44,15 @@ std::string clock_line(const MachineConfig& machine, const LayerResult& r) {
 std::string format_run_report(const MachineConfig& machine, const std::vector<RunResult>& runs) {
   std::string out;
   for (const RunResult& run : runs) {
-    out += fmt::format("\n== run: {} ({} GEMM lines) at {} MHz on {} SMs\n", run.label, run.rows.size(),
+    out += fmt::format("\n== run: {} ({}) at {} MHz on {} SMs\n", run.label, plural(run.rows.size(), "GEMM line"),
                        machine.arch.clock_mhz, machine.arch.sms);
-    out += fmt::format("{:<24} {:>6} {:>6} {:>6} {:>5} {:>12} {:>10} {:>8} {:>6} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>10} {:>8}\n",
-                       "layer", "m", "n", "k", "count", "cycles", "time_us", "TFLOP/s", "TC", "mma%", "mem%", "rf%",
+    out += fmt::format("{:<24} {:>6} {:>6} {:>6} {:>5} {:>12} {:>10} {:>8} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>10} {:>8}\n",
+                       "layer", "m", "n", "k", "count", "cycles", "time_us", "TFLOP/s", "mma%", "mem%", "rf%",
                        "smem%", "pipe%", "epi%", "idle%", "energy_mJ", "power_W");
     for (const LayerResult& r : run.rows) {
       out += layer_line(r);
-      out += fmt::format("{:<24} path: {}; {} CTAs in {} wave{} ({:.0f}% full), work imbalance {:.3f}\n", "",
-                         r.math_path, r.ctas, r.waves, r.waves == 1 ? "" : "s", 100.0 * r.wave_efficiency, r.imbalance);
+      out += fmt::format("{:<24} path: {}; {} in {} ({:.0f}% full), work imbalance {:.3f}\n", "", r.math_path,
+                         plural(r.ctas, "CTA"), plural(r.waves, "wave"), 100.0 * r.wave_efficiency, r.imbalance);
       out += clock_line(machine, r);
     }
     out += layer_line(run.total);
@@ -70,37 +72,39 @@ std::string format_run_report(const MachineConfig& machine, const std::vector<Ru
                        e.l2 * 1e3, e.overhead * 1e3, e.sm_active * 1e3, e.dram * 1e3, e.static_energy * 1e3, e.total() * 1e3, run.total.time_s * 1e3,
                        run.total.power_w,
                        machine.arch.power_cap_w > 0 ? fmt::format(" (cap {} W)", machine.arch.power_cap_w) : "");
-    out += fmt::format("traffic: L2 {:.3f} GB, DRAM {:.3f} GB; MACs executed {:.3f} G of {:.3f} G dense\n",
-                       static_cast<double>(run.total.l2_bytes) * 1e-9, static_cast<double>(run.total.dram_bytes) * 1e-9,
-                       static_cast<double>(run.total.executed_macs) * 1e-9,
-                       static_cast<double>(run.total.dense_macs) * 1e-9);
+    out += fmt::format("traffic: L2 {}, DRAM {}; MACs executed {} of {} dense\n",
+                       si_amount(static_cast<double>(run.total.l2_bytes), "B"),
+                       si_amount(static_cast<double>(run.total.dram_bytes), "B"),
+                       si_amount(static_cast<double>(run.total.executed_macs), "MACs"),
+                       si_amount(static_cast<double>(run.total.dense_macs), "MACs"));
   }
   if (runs.size() > 1) {
     const RunResult& base = runs.front();
-    // Speedup is of time: a line the power cap slows takes longer for the same cycles.
-    out += fmt::format("\n== side by side: cycles, and speedup (time) and energy ratio over '{}'\n", base.label);
-    out += fmt::format("{:<24}", "layer");
-    for (const RunResult& r : runs) out += fmt::format(" {:>14}", short_name(r.label, 14));
-    for (std::size_t i = 1; i < runs.size(); ++i) out += fmt::format(" {:>9} {:>9}", "speedup", "energy");
-    out += "\n";
-    const auto row = [&](const std::string& name, const auto& pick) {
-      out += fmt::format("{:<24}", short_name(name, 24));
-      for (const RunResult& r : runs) out += fmt::format(" {:>14}", pick(r).cycles);
-      for (std::size_t i = 1; i < runs.size(); ++i) {
-        const LayerResult& a = pick(base);
+    // One row per line and run, the runs of a line together, labels whole (nine patterns stay
+    // readable). Speedup is of time: a line the power cap slows takes longer for the same cycles.
+    std::size_t width = 3;
+    for (const RunResult& r : runs) width = std::max(width, r.label.size());
+    out += fmt::format("\n== side by side over '{}': speedup = its time / the run's time, energy = the run's energy / its "
+                       "energy\n",
+                       base.label);
+    out += fmt::format("{:<24} {:<{}} {:>12} {:>10} {:>9} {:>9}\n", "layer", "run", width, "cycles", "time_us", "speedup",
+                       "energy");
+    const auto block = [&](const std::string& name, const auto& pick) {
+      const LayerResult& a = pick(base);
+      for (std::size_t i = 0; i < runs.size(); ++i) {
         const LayerResult& b = pick(runs[i]);
-        out += fmt::format(" {:>8.3f}x {:>8.3f}x", b.time_s > 0 ? a.time_s / b.time_s : 0.0,
+        out += fmt::format("{:<24} {:<{}} {:>12} {:>10.2f} {:>8.3f}x {:>8.3f}x\n", i == 0 ? short_name(name, 24) : "",
+                           runs[i].label, width, b.cycles, b.time_s * 1e6, b.time_s > 0 ? a.time_s / b.time_s : 0.0,
                            a.energy_j() > 0 ? b.energy_j() / a.energy_j() : 0.0);
       }
-      out += "\n";
     };
     const bool same_lines = std::all_of(runs.begin(), runs.end(), [&](const RunResult& r) { return r.rows.size() == base.rows.size(); });
     if (same_lines) {
       for (std::size_t l = 0; l < base.rows.size(); ++l) {
-        row(base.rows[l].layer, [&](const RunResult& r) -> const LayerResult& { return r.rows[l]; });
+        block(base.rows[l].layer, [&](const RunResult& r) -> const LayerResult& { return r.rows[l]; });
       }
     }
-    row("total", [](const RunResult& r) -> const LayerResult& { return r.total; });
+    block("total", [](const RunResult& r) -> const LayerResult& { return r.total; });
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -61,6 +62,21 @@ std::optional<double> parse_double(std::string_view s) {
   const double v = std::strtod(copy.c_str(), &end);
   if (end != copy.c_str() + copy.size() || errno == ERANGE || !std::isfinite(v)) return std::nullopt;
   return v;
+}
+
+std::string si_amount(double v, std::string_view unit) {
+  static constexpr const char* kPrefix[] = {"", "k", "M", "G", "T", "P", "E"};
+  std::size_t i = 0;
+  double m = v;
+  while (std::abs(m) >= 1000 && i + 1 < std::size(kPrefix)) {
+    m /= 1000;
+    ++i;
+  }
+  return i == 0 ? fmt::format("{:.0f} {}", m, unit) : fmt::format("{:.3f} {}{}", m, kPrefix[i], unit);
+}
+
+std::string plural(std::uint64_t n, std::string_view word) {
+  return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");
 }
 
 std::string shell_quote(std::string_view s) {

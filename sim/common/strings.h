@@ -24,6 +24,13 @@ std::string shortest_double(double v);
 // "a, b and c" for error messages that list choices.
 std::string join(const std::vector<std::string>& items, std::string_view sep);
 
+// v with an SI prefix so that 1 <= mantissa < 1000 (none below 1000), three decimals, then unit:
+// "262.144 kMACs", "1.166 TMACs", "512 B" (no decimals without a prefix).
+std::string si_amount(double v, std::string_view unit);
+
+// "1 trace", "2 traces": n and the word, with an s unless n is 1.
+std::string plural(std::uint64_t n, std::string_view word);
+
 // s as one word of a POSIX shell command: unchanged when it holds only letters, digits and
 // _ - . / + = : , @ (and is not empty), else in single quotes with each ' written '\''. Nothing in
 // single quotes is expanded, so $(...), backquotes, spaces and globs stay literal.

@@ -204,7 +204,10 @@ Section::Section(const YamlDoc& doc, const YAML::Node& node, std::string key_pat
   if (!node_.IsMap()) throw ConfigError(doc.where(path_), path_.empty() ? "(document)" : path_, "must be a mapping, not " + type_name(node_));
 }
 
-bool Section::has(const std::string& key) const { return static_cast<bool>(node_[key]); }
+bool Section::has(const std::string& key) const {
+  asked_.insert(key);
+  return static_cast<bool>(node_[key]);
+}
 
 void Section::fail(const std::string& reason) const {
   throw ConfigError(doc_->where(path_), path_.empty() ? "(document)" : path_, reason);
@@ -330,7 +333,8 @@ std::vector<std::string> Section::get_scalars(const std::string& key) {
   const YAML::Node n = node_[key];
   if (!n) fail_key(key, "missing (required)");
   if (n.IsScalar()) return {n.Scalar()};
-  if (!n.IsSequence() || n.size() == 0) fail_key(key, "must be a value or a non-empty list of values, not " + type_name(n));
+  if (n.IsSequence() && n.size() == 0) fail_key(key, "must list at least one value (got an empty list)");
+  if (!n.IsSequence()) fail_key(key, "must be a value or a list of values, not " + type_name(n));
   std::vector<std::string> out;
   for (std::size_t i = 0; i < n.size(); ++i) {
     if (!n[i].IsScalar()) fail_key(key, fmt::format("entry {} must be a single value, not {}", i, type_name(n[i])));
@@ -362,7 +366,9 @@ void Section::finish() {
   for (const auto& kv : node_) {
     const std::string key = kv.first.Scalar();
     if (!used_.count(key)) {
-      std::vector<std::string> known(used_.begin(), used_.end());
+      std::set<std::string> all = used_;
+      all.insert(asked_.begin(), asked_.end());
+      std::vector<std::string> known(all.begin(), all.end());
       fail_key(key, fmt::format("unknown key (known here: {})", join(known, ", ")));
     }
   }

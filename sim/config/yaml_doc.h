@@ -112,6 +112,7 @@ class Section {
   YAML::Node node_;
   std::string path_;
   std::set<std::string> used_;
+  mutable std::set<std::string> asked_;  // keys has() was asked about: valid here, listed in "known here"
 };
 
 }  // namespace stcsim

@@ -359,7 +359,7 @@ std::string emit_slurm(const SweepSpec& s, const std::string& out, const std::st
   const std::string q_out = shell_quote(abs_out);
   const std::string script = fmt::format(
       "#!/bin/bash\n"
-      "# Slurm job array for sweep {}: {} jobs, one `stcsim sweep --job` each ({} on {} traces).\n"
+      "# Slurm job array for sweep {}: {}, one `stcsim sweep --job` each ({} on {}).\n"
       "# Submit: sbatch {}; then: stcsim sweep {} --out {} --collect\n"
       "#SBATCH --job-name=stcsim-{}\n"
       "#SBATCH --array=0-{}\n"
@@ -367,8 +367,7 @@ std::string emit_slurm(const SweepSpec& s, const std::string& out, const std::st
       "#SBATCH --cpus-per-task=1\n"
       "#SBATCH --output={}/jobs/slurm-%A_%a.out\n"
       "exec {} sweep {} --out {} --job \"$SLURM_ARRAY_TASK_ID\"\n",
-      shell_quote(job_name), s.jobs(), s.points.size() == 1 ? "1 point" : fmt::format("{} points", s.points.size()),
-      s.traces.size(), shell_quote(abs_out + "/sweep.slurm"), shell_quote(sweep_file), q_out, job_name, s.jobs() - 1,
+      shell_quote(job_name), plural(s.jobs(), "job"), plural(s.points.size(), "point"), plural(s.traces.size(), "trace"), shell_quote(abs_out + "/sweep.slurm"), shell_quote(sweep_file), q_out, job_name, s.jobs() - 1,
       abs_out, shell_quote(abs_exe), shell_quote(abs_sweep), q_out);
   std::string path = out + "/sweep.slurm";
   write_file_atomic(path, script);

@@ -71,7 +71,12 @@ Leaf read_leaf(Section& a) {
   l.column = l.key == kPatternKey ? "sweep_pattern" : is_column_only(l.key) ? l.key.substr(7) : l.key;
   a.opt("name", l.column);
   const bool has_values = a.has("values"), has_range = a.has("range");
-  if (has_values == has_range) a.fail("give exactly one of values and range");
+  a.has("labels");  // known here, read below
+  if (!has_values && !has_range) {
+    a.finish();  // a misspelt key (valeus) is the likelier mistake: name it
+    a.fail("give one of values and range");
+  }
+  if (has_values && has_range) a.fail("give values or range, not both");
   if (has_values) {
     l.values = a.get_scalars("values");
   } else {
@@ -220,8 +225,12 @@ SweepSpec parse_sweep(const YamlDoc& doc, const std::string& path) {
       if (d == 0) break;
     }
   }
+  std::size_t named_points = 0;
+  std::vector<std::string> point_where;  // file:line of each `points` entry
   if (top.has("points")) {
     for (Section ps : top.children("points")) {
+      ++named_points;
+      point_where.push_back(doc.where(ps.key_path()));
       const std::string name = ps.get_string("name");
       std::vector<std::pair<std::string, std::string>> assigned;
       if (ps.has("set")) assigned = ps.get_scalar_map("set");
@@ -253,14 +262,18 @@ SweepSpec parse_sweep(const YamlDoc& doc, const std::string& path) {
   for (const SweepPoint& p : s.points) {
     if (p.patterns.empty()) top.fail(fmt::format("point '{}' runs no pattern", p.name));
   }
-  // Every point's machine must load: report a bad key or value now, naming the point.
+  // Every point's machine must load: report a bad key or value now, naming the point and the line
+  // that set it (its `points` entry, or the axes; a bad top-level `set` names that).
   for (const SweepPoint& p : s.points) {
     std::vector<std::string> sets = s.sets;
     sets.insert(sets.end(), p.sets.begin(), p.sets.end());
     try {
       load_machine_config(s.config, sets);
     } catch (const Error& e) {
-      throw ConfigError(path, fmt::format("point {} '{}'", p.index, p.name), e.what());
+      const bool named = p.index >= s.points.size() - named_points;
+      const std::string at = named ? point_where.at(p.index - (s.points.size() - named_points))
+                                   : doc.where(top.has("axes") ? "axes" : top.has("set") ? "set" : "");
+      throw ConfigError(at, fmt::format("point {} '{}'", p.index, p.name), e.what());
     }
   }
   return s;

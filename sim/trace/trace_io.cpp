@@ -53,7 +53,14 @@ Trace parse_trace(const std::string& text, const std::string& name, const Patter
     }
     const auto f = split_ws(line);
     if (f.size() != 8) {
-      throw ParseError(name, line_no, "line", fmt::format("expected 8 fields ({}), got {}", "layer m n k dtype sparse pattern count", f.size()));
+      // A spec written with spaces, tw(g=128, sparsity=0.5), splits into more fields: say so.
+      const auto open = line.find('(');
+      const auto close = line.find(')', open == std::string_view::npos ? 0 : open);
+      const bool spaced_spec = open != std::string_view::npos && close != std::string_view::npos &&
+                               line.substr(open, close - open).find_first_of(" \t") != std::string_view::npos;
+      throw ParseError(name, line_no, "line",
+                       fmt::format("expected 8 fields ({}), got {}{}", "layer m n k dtype sparse pattern count", f.size(),
+                                   spaced_spec ? ": a pattern spec cannot hold spaces (write tw(g=128,sparsity=0.5))" : ""));
     }
     GemmOp g;
     if (!valid_layer_name(f[0])) throw ParseError(name, line_no, "layer", fmt::format("'{}' has characters outside [A-Za-z0-9_.-/[]]", std::string(f[0])));
@@ -83,6 +90,7 @@ Trace parse_trace(const std::string& text, const std::string& name, const Patter
     t.lines.push_back(line_no);
   }
   if (!header_seen) throw ParseError(name, line_no == 0 ? 1 : line_no, "header", fmt::format("missing '{}' (empty trace?)", kTraceHeader));
+  if (t.ops.empty()) throw ParseError(name, line_no, "trace", "holds no GEMM lines, only the header: nothing to simulate");
   return t;
 }
 

@@ -23,9 +23,13 @@ case_help() {
 
 case_prune_2_4() {
   expect_ok "$STCSIM" prune --pattern 2:4 --rows 256 --cols 512 --json --out "$TMP/p"
+  contains '"density": 0.5,'
+  # --json: standard output is the JSON alone.
+  /usr/bin/python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$TMP/out" || fail "--json output is not JSON alone"
+  grep -q "^wrote " "$TMP/err" || fail "the wrote line belongs on stderr with --json"
+  expect_ok "$STCSIM" prune --pattern 2:4 --rows 256 --cols 512
   contains "^density +0.5$"
   contains "^index_bits_per_value +2$"
-  contains '"density": 0.5,'
   for f in weights.npy mask.npy values.npy metadata.npy stats.json; do
     [ -s "$TMP/p/$f" ] || fail "missing $f"
   done
@@ -46,6 +50,7 @@ case_prune_bad_input() {
   expect_err "pattern '4:2': N must be in 1..M-1" "$STCSIM" prune --pattern 4:2 --rows 8 --cols 8
   expect_err "pattern '0:4'" "$STCSIM" prune --pattern 0:4 --rows 8 --cols 8
   expect_err "pattern '2:4:8:1'" "$STCSIM" prune --pattern 2:4:8:1 --rows 8 --cols 8
+  expect_err "pattern '2:4:8': 2N = M selects every column.*write 4:8" "$STCSIM" prune --pattern 2:4:8 --rows 8 --cols 8
   expect_err "pattern 'tw\\(g=0,sparsity=0.5\\)': g" "$STCSIM" prune --pattern 'tw(g=0,sparsity=0.5)' --rows 8 --cols 8
   expect_err "pattern 'unstructured\\(sparsity=1.5\\)': sparsity" "$STCSIM" prune --pattern 'unstructured(sparsity=1.5)' --rows 8 --cols 8
   expect_err "pattern 'block\\(b=4\\)': missing parameter sparsity" "$STCSIM" prune --pattern 'block(b=4)' --rows 8 --cols 8
@@ -150,8 +155,9 @@ case_smem_swizzle() {
 case_run_compare() {
   # Dense and 2:4 side by side; identical inputs give byte-identical results and stats.
   expect_ok "$STCSIM" run --trace traces/bert-base_b32_s128.trace --pattern dense --pattern 2:4 --out "$TMP/a"
-  contains "side by side"
-  contains "^bert-base.ffn1 +[0-9]+ +[0-9]+ +[0-9.]+x"
+  contains "side by side over 'dense'"
+  contains "^bert-base.ffn1 +dense +[0-9]+ +[0-9.]+ +1.000x +1.000x$"
+  contains "^ +2:4 +[0-9]+ +[0-9.]+ +1\\.[0-9]+x +0\\.[0-9]+x$"
   [ "$(wc -l < "$TMP/a/results.csv")" -eq 13 ] || fail "results.csv: 12 rows expected"
   expect_ok "$STCSIM" run --trace traces/bert-base_b32_s128.trace --pattern dense --pattern 2:4 --out "$TMP/b"
   cmp -s "$TMP/a/results.csv" "$TMP/b/results.csv" || fail "results.csv differs between identical runs"
@@ -213,6 +219,26 @@ case_run_shipped() {
       [ -s "$TMP/s/results.csv" ] && [ -s "$TMP/s/stats.yaml" ] || fail "$c $t: results not written"
     done
   done
+}
+
+case_rough_edges() {
+  # trace -o - writes the trace to standard output, and no file named '-'.
+  (cd "$TMP" && "$STCSIM" trace "$SRC/workloads/gpt2.yaml" -o - >"$TMP/out" 2>"$TMP/err") || fail "trace -o -"
+  head -1 "$TMP/out" | grep -q "^stcsim-trace v1$" || fail "trace -o - did not write the trace"
+  [ ! -e "$TMP/-" ] || fail "trace -o - wrote a file named -"
+  # A header-only trace is refused; a spec with a space says why its line has too many fields.
+  printf 'stcsim-trace v1\n# nothing\n' > "$TMP/h.trace"
+  expect_err "h.trace:2: trace: holds no GEMM lines" "$STCSIM" run --trace "$TMP/h.trace"
+  printf 'stcsim-trace v1\nl 64 64 64 fp16 B tw(g=32, sparsity=0.5) 1\n' > "$TMP/s.trace"
+  expect_err "s.trace:2: line: expected 8 fields .* got 9: a pattern spec cannot hold spaces" "$STCSIM" run --trace "$TMP/s.trace"
+  # A file that is not one stcsim reads is named as such, not as a YAML syntax error.
+  expect_err "README.md: \(document\): not a file stcsim knows" "$STCSIM" validate README.md
+  # Singular counts, small amounts with their unit, a --gemm run named gemm.
+  expect_ok "$STCSIM" run --gemm 64x64x64
+  contains "^workload: --gemm 64x64x64 \(1 GEMM line, 262.144 kMACs dense\)$"
+  contains "^== run: gemm \(1 GEMM line\) at"
+  contains "; 1 CTA in 1 wave \("
+  contains "^traffic: L2 [0-9.]+ kB, DRAM [0-9.]+ kB; MACs executed"
 }
 
 case_run_bad_input() {

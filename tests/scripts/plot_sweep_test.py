@@ -60,5 +60,26 @@ with tempfile.TemporaryDirectory() as tmp:
     check(r.returncode != 0 and "no column 'nope'" in r.stderr, r.stderr)
     r = subprocess.run([sys.executable, os.path.join(source, "scripts/plot_sweep.py"), out, "--metrics", "speed"], capture_output=True, text=True)
     check(r.returncode != 0 and "'speed' is not one of" in r.stderr, r.stderr)
+    # Bad input: one line, exit 2, never a traceback.
+    run_dir = os.path.join(tmp, "run")
+    r = subprocess.run([stcsim, "run", "--gemm", "64x64x64", "--out", run_dir], capture_output=True, text=True)
+    check(r.returncode == 0, r.stderr)
+    bad_csv = os.path.join(tmp, "badcsv")
+    os.makedirs(bad_csv)
+    with open(os.path.join(bad_csv, "manifest.yaml"), "w") as f:
+        f.write("columns: [sms]\npoints: [{name: a, patterns: [dense]}]\n")
+    with open(os.path.join(bad_csv, "results.csv"), "w") as f:
+        f.write("point,x\na,1\n")
+    for args, needle in (([run_dir], "no manifest.yaml: not the --out folder of a finished stcsim sweep"),
+                         ([os.path.join(tmp, "nowhere")], "not a folder"),
+                         ([bad_csv], "results.csv: no column trace"),
+                         ([out, "--where", "sms"], "--where sms: expected COL=VALUE"),
+                         ([out, "--where", "sms=7"], "no point has sms = 7 (sms has 132"),
+                         ([out, "--out", "/proc/x/plot"], "--out /proc/x/plot: cannot write")):
+        r = subprocess.run([sys.executable, os.path.join(source, "scripts/plot_sweep.py")] + args, capture_output=True,
+                           text=True)
+        lines = r.stderr.strip().splitlines()
+        check(r.returncode == 2 and len(lines) == 1 and needle in lines[0] and "Traceback" not in r.stderr,
+              f"{args}: {r.returncode} {r.stderr}")
 
 finish("plot_sweep")

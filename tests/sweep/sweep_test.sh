@@ -15,7 +15,7 @@ GRID=tests/sweep/fixtures/grid.yaml
 
 case_sweep_list() {
   expect_ok "$STCSIM" sweep "$GRID" --list
-  contains "13 points x 1 traces = 13 jobs"
+  contains "13 points x 1 trace = 13 jobs"
   # The first axis outermost, the zip advancing together, labels in point names, the named point last.
   contains "^   0  sms=44,sweep_pattern=2:4,dram=slow,l2=3900 "
   contains "^   1  sms=44,sweep_pattern=2:4,dram=slow,l2=7800 "
@@ -47,7 +47,15 @@ case_sweep_results() {
 
 case_sweep_bad_files() {
   printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\naxes:\n  - {key: arch.smz, values: [1]}\n' "$SRC" "$SRC" > "$TMP/a.yaml"
-  expect_err "a.yaml: point 0 'arch.smz=1'.*arch.smz" "$STCSIM" sweep "$TMP/a.yaml" --list
+  expect_err "a.yaml:4: point 0 'arch.smz=1'.*arch.smz" "$STCSIM" sweep "$TMP/a.yaml" --list
+  # A named point's bad override names that point's line.
+  printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\npoints:\n  - {name: ok, set: {arch.sms: 2}}\n  - {name: bad, set: {arch.sms: 0}}\n' "$SRC" "$SRC" > "$TMP/p.yaml"
+  expect_err "p.yaml:6: point 1 'bad'.*arch.sms: must be >= 1" "$STCSIM" sweep "$TMP/p.yaml" --list
+  # A misspelt key is named, with every key valid there; an empty list says it is empty.
+  printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\naxes:\n  - {key: arch.sms, valeus: [1]}\n' "$SRC" "$SRC" > "$TMP/v.yaml"
+  expect_err "v.yaml:5: axes\\[0\\].valeus: unknown key \\(known here: key, labels, name, range, values, zip\\)" "$STCSIM" sweep "$TMP/v.yaml" --list
+  printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\naxes:\n  - {key: arch.sms, values: []}\n' "$SRC" "$SRC" > "$TMP/w.yaml"
+  expect_err "axes\\[0\\].values: must list at least one value \\(got an empty list\\)" "$STCSIM" sweep "$TMP/w.yaml" --list
   printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\naxes:\n  - zip:\n      - {key: arch.sms, values: [1, 2]}\n      - {key: arch.l2.bytes, values: [1]}\n' "$SRC" "$SRC" > "$TMP/b.yaml"
   expect_err "b.yaml:[0-9]+: axes\\[0\\].zip: .*equally long" "$STCSIM" sweep "$TMP/b.yaml" --list
   printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [nowhere.trace]\n' "$SRC" > "$TMP/c.yaml"
@@ -55,7 +63,7 @@ case_sweep_bad_files() {
   printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\npatterns: [2:4]\naxes:\n  - {key: pattern, values: [dense]}\n' "$SRC" "$SRC" > "$TMP/d.yaml"
   expect_err "not with a .pattern. axis" "$STCSIM" sweep "$TMP/d.yaml" --list
   printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\nspeed: 3\n' "$SRC" "$SRC" > "$TMP/e.yaml"
-  expect_err "e.yaml:4: speed: unknown key" "$STCSIM" sweep "$TMP/e.yaml" --list
+  expect_err "e.yaml:4: speed: unknown key \\(known here: .*axes.*patterns.*points.*set" "$STCSIM" sweep "$TMP/e.yaml" --list
   printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\naxes:\n  - {key: arch.sms, name: layer, values: [1]}\n' "$SRC" "$SRC" > "$TMP/f.yaml"
   expect_err "column 'layer'" "$STCSIM" sweep "$TMP/f.yaml" --list
   printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\naxes:\n  - {key: pattern, values: ["2:4:8:1"]}\n' "$SRC" "$SRC" > "$TMP/g.yaml"

@@ -68,6 +68,11 @@ TEST_CASE("every malformed line names file, line and field", "[trace]") {
   CHECK_THROWS_WITH(parse("l 1 1 1 fp16 B zz 1\n"), Contains("unknown pattern 'zz' (known: dense"));
   CHECK_THROWS_WITH(parse("l 1 1 1 fp16 - 2:4 1\n"), Contains("t.trace:2: sparse: pattern '2:4' needs the sparse operand"));
   CHECK_THROWS_WITH(parse("l 1 1 1 fp16 B 2:4 0\n"), Contains("t.trace:2: count: must be in 1.."));
+  CHECK_THROWS_WITH(parse("l 1 1 1 fp16 B tw(g=128, sparsity=0.5) 1\n"),
+                    Contains("t.trace:2: line: expected 8 fields (layer m n k dtype sparse pattern count), got 9: a pattern "
+                             "spec cannot hold spaces"));
+  CHECK_THROWS_WITH(parse("# only comments\n"), Contains("holds no GEMM lines"));
+  CHECK_THROWS_WITH(parse("l 1 1 1 fp16 B 2:4:8 1\n"), Contains("t.trace:2: pattern: pattern '2:4:8': 2N = M"));
   CHECK_THROWS_WITH(parse("l 1 1 1 fp16 B 2:4 x\n"), Contains("t.trace:2: count: 'x' is not an integer"));
   CHECK_THROWS_WITH(parse("l 99999999999 1 1 fp16 B 2:4 1\n"), Contains("t.trace:2: m: must be in 1..2147483647"));
   CHECK_THROWS_WITH(parse("l 99999999999999999999999 1 1 fp16 B 2:4 1\n"), Contains("t.trace:2: m: "));

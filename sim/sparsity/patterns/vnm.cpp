@@ -279,7 +279,7 @@ class VnmPattern : public Pattern {
 }  // namespace
 
 void register_vnm_pattern(PatternRegistry& reg) {
-  reg.add({"vnm", "V:N:M (1 <= V <= 4096, 1 <= N, 2N <= M <= 256)",
+  reg.add({"vnm", "V:N:M (1 <= V <= 4096, 1 <= N, 2N < M <= 256)",
            "blocks of V rows x M columns select 2N columns shared by their rows, then N:2N in each row",
            [](const SpecArgs& a) -> std::unique_ptr<Pattern> {
              // Found by fuzzing: "vnm(...)" reached here with no positional values, and 2 * N overflowed.
@@ -293,6 +293,11 @@ void register_vnm_pattern(PatternRegistry& reg) {
                throw SpecError(fmt::format("pattern '{}': M must be in 2..256 (got {})", a.text, m));
              if (n < 1 || n > m / 2) {
                throw SpecError(fmt::format("pattern '{}': N must be in 1..M/2 = 1..{} (got {})", a.text, m / 2, n));
+             }
+             if (2 * n == m) {  // every block selects all its columns: V plays no part
+               throw SpecError(fmt::format("pattern '{}': 2N = M selects every column of each block, so V does nothing: "
+                                           "that is the N:M pattern {}:{} (write {}:{})",
+                                           a.text, n, m, n, m));
              }
              return std::make_unique<VnmPattern>(static_cast<int>(v), static_cast<int>(n), static_cast<int>(m));
            }});
