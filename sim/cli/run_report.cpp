@@ -24,9 +24,9 @@ std::string layer_line(const LayerResult& r) {
   const std::uint64_t sm = r.sm_mma_cycles + r.sm_memory_stall_cycles + r.sm_regfile_stall_cycles +
                            r.sm_smem_stall_cycles + r.sm_pipeline_cycles + r.sm_epilogue_cycles + r.sm_idle_cycles;
   const auto dim = [&](std::int64_t v) { return r.layer == "total" ? std::string() : std::to_string(v); };
-  return fmt::format("{:<24} {:>6} {:>6} {:>6} {:>5} {:>12} {:>10.2f} {:>8.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>10.3f} {:>8.1f}\n",
+  return fmt::format("{:<24} {:>6} {:>6} {:>6} {:>5} {:>12} {:>10.2f} {:>8.1f} {:>5.1f}% {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>10.3f} {:>8.1f}\n",
                      short_name(r.layer, 24), dim(r.m), dim(r.n), dim(r.k), r.count, r.cycles, r.time_s * 1e6, r.tflops,
-                     pct(r.sm_mma_cycles, sm), pct(r.sm_memory_stall_cycles, sm),
+                     100.0 * r.tc_utilization, pct(r.sm_mma_cycles, sm), pct(r.sm_memory_stall_cycles, sm),
                      pct(r.sm_regfile_stall_cycles, sm), pct(r.sm_smem_stall_cycles, sm),
                      pct(r.sm_pipeline_cycles, sm), pct(r.sm_epilogue_cycles, sm), pct(r.sm_idle_cycles, sm), r.energy_j() * 1e3, r.power_w);
 }
@@ -46,8 +46,8 @@ std::string format_run_report(const MachineConfig& machine, const std::vector<Ru
   for (const RunResult& run : runs) {
     out += fmt::format("\n== run: {} ({}) at {} MHz on {} SMs\n", run.label, plural(run.rows.size(), "GEMM line"),
                        machine.arch.clock_mhz, machine.arch.sms);
-    out += fmt::format("{:<24} {:>6} {:>6} {:>6} {:>5} {:>12} {:>10} {:>8} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>10} {:>8}\n",
-                       "layer", "m", "n", "k", "count", "cycles", "time_us", "TFLOP/s", "mma%", "mem%", "rf%",
+    out += fmt::format("{:<24} {:>6} {:>6} {:>6} {:>5} {:>12} {:>10} {:>8} {:>6} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>10} {:>8}\n",
+                       "layer", "m", "n", "k", "count", "cycles", "time_us", "TFLOP/s", "TC", "mma%", "mem%", "rf%",
                        "smem%", "pipe%", "epi%", "idle%", "energy_mJ", "power_W");
     for (const LayerResult& r : run.rows) {
       out += layer_line(r);
