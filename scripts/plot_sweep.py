@@ -37,8 +37,8 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 METRICS = {
-    "speedup": "speedup over the baseline",
-    "energy_ratio": "energy / baseline energy",
+    "speedup": "speedup over the baseline (x)",
+    "energy_ratio": "energy / baseline energy (x)",
     "imbalance": "tile imbalance (max K / mean K, time-weighted)",
     "wave_efficiency": "wave efficiency (time-weighted)",
     "weight_density": "weights kept (fraction)",
@@ -132,9 +132,19 @@ def pareto_front(points):
     return front
 
 
+# Markers and dash styles cycled per line, so that lines that coincide stay distinguishable.
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+DASHES = ["-", "--", "-.", ":"]
+
+
 def plot_metrics(df, x, lines, metrics, path):
     traces = list(dict.fromkeys(df["trace"]))
-    fig, axes = plt.subplots(len(metrics), len(traces), figsize=(5.2 * len(traces), 3.2 * len(metrics)), squeeze=False)
+    n_lines = max(1, len(df[lines].drop_duplicates())) if lines else 1
+    ncol = 1 if len(traces) == 1 else min(3, n_lines + 1)
+    legend_in = 0.25 * (-(-(n_lines + 1) // ncol)) + 0.3  # inches below the panels for the legend
+    fig, axes = plt.subplots(len(metrics), len(traces), figsize=(6.4 * len(traces), 3.3 * len(metrics) + legend_in),
+                             squeeze=False)
+    baselines = ", ".join(sorted(set(df["baseline"].dropna().astype(str))))
     runs = df[(df["run"] != df["baseline"]) & (df[x].astype(str) != "")]  # points off the x axis (named) left out
     is_num = numeric(runs[x])
     for ti, trace in enumerate(traces):
@@ -146,10 +156,11 @@ def plot_metrics(df, x, lines, metrics, path):
         for mi, metric in enumerate(metrics):
             ax = axes[mi][ti]
             if is_num:
-                for key, g in groups:
+                for gi, (key, g) in enumerate(groups):
                     g = g.assign(_x=pd.to_numeric(g[x])).sort_values("_x")
                     label = ", ".join(f"{c}={v}" for c, v in zip(lines, key if isinstance(key, tuple) else (key,)))
-                    ax.plot(g["_x"], g[metric], marker="o", label=label or None)
+                    ax.plot(g["_x"], g[metric], marker=MARKERS[gi % len(MARKERS)], ls=DASHES[gi % len(DASHES)],
+                            ms=7 - 1.2 * (gi % 3), alpha=0.85, label=label or None)
             else:
                 cats = list(dict.fromkeys(d[x].astype(str)))
                 width = 0.8 / max(len(groups), 1)
@@ -160,37 +171,48 @@ def plot_metrics(df, x, lines, metrics, path):
                 ax.set_xticks(np.arange(len(cats)))
                 ax.set_xticklabels(cats, rotation=30, ha="right", fontsize=8)
             if metric in ("speedup", "energy_ratio"):
-                ax.axhline(1.0, color="grey", lw=0.8, ls="--")
+                ax.axhline(1.0, color="grey", lw=0.8, ls="--", label=f"baseline ({baselines})" if mi == 0 else None)
             ax.set_ylabel(METRICS[metric], fontsize=8)
-            if mi == 0:
-                ax.set_title(os.path.basename(str(trace)), fontsize=9)
+            ax.set_title(f"{METRICS[metric].split(' (')[0]} on {os.path.basename(str(trace))}", fontsize=9)
             if mi == len(metrics) - 1:
-                ax.set_xlabel(x)
+                ax.set_xlabel(f"{x} (swept)")
             ax.grid(alpha=0.3)
-            if lines and mi == 0 and ti == 0:
-                ax.legend(fontsize=7)
-    fig.tight_layout()
+    # One legend for the figure, below the panels: off the data.
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, legend_in / (3.3 * len(metrics) + legend_in), 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
 def plot_pareto(df, path):
     traces = list(dict.fromkeys(df["trace"]))
-    fig, axes = plt.subplots(1, len(traces), figsize=(5.2 * len(traces), 4), squeeze=False)
+    fig, axes = plt.subplots(1, len(traces), figsize=(6.4 * len(traces), 5.2), squeeze=False)
     for ti, trace in enumerate(traces):
         d = df[df["trace"] == trace].reset_index(drop=True)
         ax = axes[0][ti]
         pts = list(zip(d["time_s"] * 1e3, d["energy_j"]))
-        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=12, alpha=0.5, label="runs")
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=12, alpha=0.5, label="runs (point: pattern)")
         front = pareto_front(pts)
         ax.plot([pts[i][0] for i in front], [pts[i][1] for i in front], "r-o", ms=4, label="Pareto front")
-        for i in front:
-            ax.annotate(f"{d.loc[i, 'point']}: {d.loc[i, 'run']}", pts[i], fontsize=6, alpha=0.8)
-        ax.set_xlabel("time (ms)")
-        ax.set_ylabel("energy (J)")
-        ax.set_title(os.path.basename(str(trace)), fontsize=9)
+        # Front labels alternate above and below their point and skip a label too close to the last one
+        # drawn, so that they do not overlap; every front point is in the summary CSV.
+        last = None
+        span_x = (max(p[0] for p in pts) - min(p[0] for p in pts)) or 1.0
+        for n, i in enumerate(front):
+            if last is not None and abs(pts[i][0] - last) < 0.04 * span_x:
+                continue
+            name = str(d.loc[i, "point"])
+            name = name if len(name) <= 32 else name[:31] + "~"
+            ax.annotate(f"{name}: {d.loc[i, 'run']}", pts[i], fontsize=6, alpha=0.85, annotation_clip=True,
+                        textcoords="offset points", xytext=(4, 8 if n % 2 == 0 else -12))
+            last = pts[i][0]
+        ax.set_xlabel("time of the trace (ms)")
+        ax.set_ylabel("energy of the trace (J)")
+        ax.set_title(f"energy against time on {os.path.basename(str(trace))}", fontsize=9)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
