@@ -328,6 +328,24 @@ std::vector<Section> Section::children(const std::string& key) {
   return out;
 }
 
+std::vector<std::optional<std::string>> Section::get_optional_scalars(const std::string& key) {
+  used_.insert(key);
+  const YAML::Node n = node_[key];
+  if (!n) fail_key(key, "missing (required)");
+  if (n.IsSequence() && n.size() == 0) fail_key(key, "must list at least one value (got an empty list)");
+  if (!n.IsSequence()) return {get_scalars(key).front()};
+  std::vector<std::optional<std::string>> out;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    if (n[i].IsNull()) {
+      out.emplace_back(std::nullopt);
+      continue;
+    }
+    if (!n[i].IsScalar()) fail_key(key, fmt::format("entry {} must be a single value or ~, not {}", i, type_name(n[i])));
+    out.emplace_back(n[i].Scalar());
+  }
+  return out;
+}
+
 std::vector<std::string> Section::get_scalars(const std::string& key) {
   used_.insert(key);
   const YAML::Node n = node_[key];

@@ -89,6 +89,8 @@ class Section {
   // A list of single values (one value alone counts as a list of one), each as written; ConfigError
   // naming the entry that is not a single value.
   std::vector<std::string> get_scalars(const std::string& key);
+  // The same, where an entry may be null (~): nullopt for it.
+  std::vector<std::optional<std::string>> get_optional_scalars(const std::string& key);
   // A mapping of single values, in document order, each value as written.
   std::vector<std::pair<std::string, std::string>> get_scalar_map(const std::string& key);
   // Keys of this mapping in document order (for maps keyed by name, such as per-dtype tables).

@@ -189,7 +189,23 @@ class SignalGuard {
   struct sigaction old_int_ {}, old_term_ {};
 };
 
+// Job folders jobs/STEM.tmp.PID a sweep killed with kill -9 left behind: removed, unless the process
+// PID still runs (another sweep's job in progress).
+void remove_stale_job_folders(const std::string& out) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(out + "/jobs", ec)) {
+    const std::string name = entry.path().filename().string();
+    const auto at = name.rfind(".tmp.");
+    if (at == std::string::npos) continue;
+    const std::string pid_text = name.substr(at + 5);
+    const auto pid = parse_int(pid_text);
+    if (pid && *pid > 0 && kill(static_cast<pid_t>(*pid), 0) == 0) continue;
+    fs::remove_all(entry.path(), ec);
+  }
+}
+
 RunSummary run_jobs(const SweepSpec& s, const RunOptions& opt, std::vector<std::size_t> todo, bool progress) {
+  remove_stale_job_folders(opt.out);
   RunSummary sum;
   sum.total = s.jobs();
   sum.already_done = s.jobs() - todo.size();
@@ -295,8 +311,10 @@ std::string manifest_yaml(const SweepSpec& s) {
   for (const SweepPoint& p : s.points) {
     std::vector<std::string> sets = s.sets;
     sets.insert(sets.end(), p.sets.begin(), p.sets.end());
-    const std::string resolved = to_yaml(load_machine_config(s.config, sets));
-    m += fmt::format("  - index: {}\n    name: {}\n    set: [", p.index, quote(p.name));
+    const std::string resolved = to_yaml(load_machine_config(p.config, sets));
+    m += fmt::format("  - index: {}\n    name: {}\n", p.index, quote(p.name));
+    if (p.config != s.config) m += fmt::format("    config: {}\n", quote(fs::relative(p.config, fs::absolute(s.path).parent_path()).string()));
+    m += "    set: [";
     for (std::size_t i = 0; i < sets.size(); ++i) m += (i ? ", " : "") + quote(sets[i]);
     m += "]\n    patterns: [";
     for (std::size_t i = 0; i < p.patterns.size(); ++i) m += (i ? ", " : "") + quote(p.patterns[i]);

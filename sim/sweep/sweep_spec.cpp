@@ -21,6 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kPatternKey = "pattern";
+// An axis or point key naming the machine config file (relative to the sweep file) instead of a key in it.
+constexpr const char* kConfigKey = "config";
 // Keys "column.NAME" add a column and change nothing: labels for plots (a pattern's g and sparsity).
 constexpr const char* kColumnPrefix = "column.";
 
@@ -32,6 +34,7 @@ struct Leaf {
   std::string column;
   std::vector<std::string> values;
   std::vector<std::string> labels;
+  std::vector<bool> unset;  // zipped leaves: value i is ~, the key keeps the config's value there
 };
 
 // Leaves that advance together (one leaf for a plain axis, several for a zip).
@@ -65,7 +68,7 @@ std::vector<std::string> range_values(Section& r) {
   return out;
 }
 
-Leaf read_leaf(Section& a) {
+Leaf read_leaf(Section& a, bool zipped) {
   Leaf l;
   l.key = a.get_string("key");
   l.column = l.key == kPatternKey ? "sweep_pattern" : is_column_only(l.key) ? l.key.substr(7) : l.key;
@@ -77,7 +80,12 @@ Leaf read_leaf(Section& a) {
     a.fail("give one of values and range");
   }
   if (has_values && has_range) a.fail("give values or range, not both");
-  if (has_values) {
+  if (has_values && zipped) {
+    for (const auto& v : a.get_optional_scalars("values")) {
+      l.values.push_back(v.value_or(""));
+      l.unset.push_back(!v.has_value());
+    }
+  } else if (has_values) {
     l.values = a.get_scalars("values");
   } else {
     Section r = a.child("range");
@@ -91,8 +99,15 @@ Leaf read_leaf(Section& a) {
   } else {
     l.labels = l.values;
   }
+  l.unset.resize(l.values.size(), false);
+  for (std::size_t i = 0; i < l.values.size(); ++i) {
+    if (l.unset[i] && !a.has("labels")) l.labels[i] = "unset";
+  }
   if (l.key == kPatternKey) {
-    for (std::size_t i = 0; i < l.values.size(); ++i) l.values[i] = canonical_pattern(a, fmt::format("values[{}]", i), l.values[i]);
+    for (std::size_t i = 0; i < l.values.size(); ++i) {
+      if (l.unset[i]) a.fail_key(fmt::format("values[{}]", i), "a pattern cannot be left unset (~)");
+      l.values[i] = canonical_pattern(a, fmt::format("values[{}]", i), l.values[i]);
+    }
   }
   a.finish();
   return l;
@@ -101,7 +116,7 @@ Leaf read_leaf(Section& a) {
 Dimension read_axis(Section& a) {
   Dimension d;
   if (a.has("zip")) {
-    for (Section z : a.children("zip")) d.push_back(read_leaf(z));
+    for (Section z : a.children("zip")) d.push_back(read_leaf(z, true));
     a.finish();
     if (d.empty()) a.fail_key("zip", "must list at least one key");
     for (const Leaf& l : d) {
@@ -111,7 +126,7 @@ Dimension read_axis(Section& a) {
       }
     }
   } else {
-    d.push_back(read_leaf(a));
+    d.push_back(read_leaf(a, false));
   }
   return d;
 }
@@ -182,11 +197,14 @@ SweepSpec parse_sweep(const YamlDoc& doc, const std::string& path) {
     SweepPoint p;
     p.index = s.points.size();
     p.name = std::move(name);
+    p.config = s.config;
     if (!s.baseline.empty()) p.patterns.push_back(s.baseline);
     std::vector<std::string> runs = patterns;
     for (const auto& [k, v] : assigned) {
       if (k == kPatternKey) {
         runs = {v};
+      } else if (k == kConfigKey) {
+        p.config = resolve(dir, v);
       } else if (!is_column_only(k)) {
         p.sets.push_back(fmt::format("{}={}", k, v));
       }
@@ -212,7 +230,7 @@ SweepSpec parse_sweep(const YamlDoc& doc, const std::string& path) {
       std::vector<std::string> name;
       for (std::size_t d = 0; d < dims.size(); ++d) {
         for (const Leaf& l : dims[d]) {
-          assigned.emplace_back(l.key, l.values[at[d]]);
+          if (!l.unset[at[d]]) assigned.emplace_back(l.key, l.values[at[d]]);
           columns.emplace_back(l.column, l.values[at[d]]);
           name.push_back(l.column + "=" + l.labels[at[d]]);
         }
@@ -268,7 +286,8 @@ SweepSpec parse_sweep(const YamlDoc& doc, const std::string& path) {
     std::vector<std::string> sets = s.sets;
     sets.insert(sets.end(), p.sets.begin(), p.sets.end());
     try {
-      load_machine_config(s.config, sets);
+      if (!fs::is_regular_file(p.config)) throw Error(fmt::format("config {}: no such file", p.config));
+      load_machine_config(p.config, sets);
     } catch (const Error& e) {
       const bool named = p.index >= s.points.size() - named_points;
       const std::string at = named ? point_where.at(p.index - (s.points.size() - named_points))
@@ -280,7 +299,7 @@ SweepSpec parse_sweep(const YamlDoc& doc, const std::string& path) {
 }
 
 std::vector<std::string> run_args(const SweepSpec& s, const SweepPoint& p, std::size_t trace) {
-  std::vector<std::string> a = {"run", "--config", s.config, "--trace", s.traces.at(trace), "--seed", std::to_string(s.seed)};
+  std::vector<std::string> a = {"run", "--config", p.config, "--trace", s.traces.at(trace), "--seed", std::to_string(s.seed)};
   for (const auto& set : s.sets) a.insert(a.end(), {"--set", set});
   for (const auto& set : p.sets) a.insert(a.end(), {"--set", set});
   for (const auto& pat : p.patterns) a.insert(a.end(), {"--pattern", pat});

@@ -47,6 +47,7 @@ struct SweepPoint {
   std::vector<std::pair<std::string, std::string>> columns; // swept column -> value, in axis order
   std::vector<std::string> sets;                          // "key=value" overrides, applied after the sweep's `set`
   std::vector<std::string> patterns;                      // the runs, canonical specs, baseline first
+  std::string config;                                     // its machine config (absolute): the sweep's, or a `config` axis value
 };
 
 struct SweepSpec {

@@ -90,7 +90,45 @@ case_sweep_kill_resume() {
   contains "were done before"
   cmp "$TMP/whole/results.csv" "$TMP/cut/results.csv" || fail "resumed results differ from an uninterrupted run"
   [ "$(sort "$TMP/cut/results.csv" | uniq -d | wc -l)" -eq 0 ] || fail "a row appears twice"
-  [ -z "$(find "$TMP/cut/jobs" -name '*.tmp.*')" ] || ls "$TMP/cut/jobs" >&2
+  # The killed sweep's job folders (jobs/*.tmp.PID) are gone after the resume.
+  [ -z "$(find "$TMP/cut/jobs" -name '*.tmp.*')" ] || { ls "$TMP/cut/jobs" >&2; fail "stale job folders remain"; }
+}
+
+# A `config` axis sweeps machine config files; ~ in a zip leaves a key as that point's config has it.
+case_sweep_config_axis() {
+  cat > "$TMP/m.yaml" <<YAML
+name: machines
+config: $SRC/configs/h100.yaml
+traces: [$SRC/tests/sweep/fixtures/small.trace]
+patterns: ["2:4"]
+axes:
+  - zip:
+      - {key: config, name: gpu, values: [$SRC/configs/a100.yaml, $SRC/configs/h100.yaml], labels: [a100, h100]}
+      - {key: kernel.cluster_m, values: [~, 2]}
+YAML
+  expect_ok "$STCSIM" sweep "$TMP/m.yaml" --list
+  contains "2 points x 1 trace = 2 jobs"
+  contains "gpu=a100,kernel.cluster_m=unset"
+  contains "gpu=h100,kernel.cluster_m=2"
+  expect_ok "$STCSIM" sweep "$TMP/m.yaml" --out "$TMP/m" --jobs 2
+  grep -q "config: .*a100.yaml" "$TMP/m/manifest.yaml" || fail "the manifest names the point's config"
+  # The A100 point and the H100 one (clusters of 2) give different rows.
+  [ "$(awk -F, 'NR > 1' "$TMP/m/results.csv" | wc -l)" -eq 6 ] || fail "results.csv: 2 points x 3 lines expected"
+  /usr/bin/python3 - "$TMP/m/results.csv" <<'PY' || fail "the two machines' rows"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+a = [r for r in rows if r["point"].startswith("gpu=a100")]
+h = [r for r in rows if r["point"].startswith("gpu=h100")]
+assert len(a) == 3 and len(h) == 3, (len(a), len(h))
+assert a[0]["gpu"].endswith("a100.yaml") and h[0]["kernel.cluster_m"] == "2" and a[0]["kernel.cluster_m"] == ""
+assert a[0]["cycles"] != h[0]["cycles"], "the same cycles on both machines"
+PY
+  # A missing config file names the line of the axes.
+  sed "s|configs/a100.yaml|configs/nowhere.yaml|" "$TMP/m.yaml" > "$TMP/n.yaml"
+  expect_err "n.yaml:[0-9]+: point 0 .*nowhere.yaml: no such file" "$STCSIM" sweep "$TMP/n.yaml" --list
+  # ~ outside a zip, or for a pattern, is refused.
+  printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\naxes:\n  - {key: arch.sms, values: [~, 2]}\n' "$SRC" "$SRC" > "$TMP/u.yaml"
+  expect_err "u.yaml:[0-9]+: axes\\[0\\].values: entry 0 must be a single value" "$STCSIM" sweep "$TMP/u.yaml" --list
 }
 
 # --emit slurm with hostile names: a sweep file, an output folder and a sweep name holding $(...),
