@@ -8,6 +8,7 @@ packages=(
   libsystemc-dev libboost-program-options-dev libyaml-cpp-dev libfmt-dev catch2
   python3 python3-numpy python3-pandas python3-matplotlib python3-yaml python3-pytest
   python3-torch python3-torchvision python3-sklearn libopenblas0-pthread
+  pybind11-dev python3-pybind11 python3-dev
   slurm-wlm munge
   clang libclang-rt-14-dev clang-tidy
 )
