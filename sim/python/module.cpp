@@ -87,7 +87,8 @@ py::dict prune(const py::array_t<float, py::array::c_style | py::array::forcecas
 PYBIND11_MODULE(_stcsim, mod) {
   mod.doc() = "stcsim's compiled core; use the stcsim package (run, prune, load_results, ...)";
   static py::exception<stcsim::Error> error(mod, "Error");
-  py::register_exception_translator([](std::exception_ptr p) {
+  // pybind11 takes a void (*)(std::exception_ptr): the pointer by value is its interface.
+  py::register_exception_translator([](std::exception_ptr p) {  // NOLINT(performance-unnecessary-value-param)
     try {
       if (p) std::rethrow_exception(p);
     } catch (const stcsim::Error& e) {
