@@ -36,7 +36,7 @@ with tempfile.TemporaryDirectory() as tmp:
         first, second = f.read(), g.read()
     check(first == second, "two identical runs give the same runs.csv")
     rows = list(csv.DictReader(first.splitlines()))
-    check(len(rows) == 1 + 3 * 3, f"{len(rows)} runs (dense once, 3 patterns x 3 recipes)")
+    check(len(rows) == 4 * 3, f"{len(rows)} runs (4 patterns, dense included, x 3 recipes)")
     value = {(r["pattern"], r["recipe"]): float(r["value"]) for r in rows}
     density = {(r["pattern"], r["recipe"]): float(r["density"]) for r in rows}
     check(value[("dense", "oneshot")] > 0.9, f"dense accuracy {value[('dense', 'oneshot')]}")
@@ -46,6 +46,7 @@ with tempfile.TemporaryDirectory() as tmp:
     # 1:8 keeps an eighth of the weights: one-shot loses accuracy, retraining wins some of it back.
     check(value[("1:8", "oneshot")] < value[("dense", "oneshot")], "1:8 one-shot is below dense")
     check(value[("1:8", "retrain")] > value[("1:8", "oneshot")], "retraining recovers accuracy")
+    check(density[("dense", "retrain")] == 1.0, "dense fine-tuned keeps every weight")
     with open(os.path.join(outs[0], "summary.csv")) as f:
         summary = list(csv.DictReader(f))
     speed = {r["pattern"]: float(r["speedup"]) for r in summary}
