@@ -28,6 +28,25 @@ class Builtin:
         self.name, self.build, self.sequence, self.workload, self.note = name, build, sequence, workload, note
 
 
+def _split_heads(t, heads):
+    """[b, s, heads * d] -> [b, heads, s, d]."""
+    b, s, width = t.shape
+    return t.view(b, s, heads, width // heads).transpose(1, 2)
+
+
+def _attend(torch, q, k, v, causal=False):
+    """Scaled dot-product attention per head as two matmuls (the GEMMs recorded), then the heads
+    joined back: [b, heads, s, d] -> [b, s, heads * d]."""
+    d = q.shape[-1]
+    scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d)
+    if causal:
+        s = scores.shape[-1]
+        scores = scores.masked_fill(~torch.ones(s, s, dtype=torch.bool, device=q.device).tril(), float("-inf"))
+    context = torch.matmul(scores.softmax(dim=-1), v)
+    b, heads, s, _ = context.shape
+    return context.transpose(1, 2).reshape(b, s, heads * d)
+
+
 def _bert(torch, device, hidden, layers, heads, ffn):
     nn = torch.nn
 
@@ -41,17 +60,8 @@ def _bert(torch, device, hidden, layers, heads, ffn):
             self.norm = nn.LayerNorm(hidden, device=device)
 
         def forward(self, x):
-            b, s, _ = x.shape
-            d = hidden // heads
-
-            def split(t):
-                return t.view(b, s, heads, d).transpose(1, 2)
-
-            q, k, v = split(self.query(x)), split(self.key(x)), split(self.value(x))
-            scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d)
-            context = torch.matmul(scores.softmax(dim=-1), v)
-            context = context.transpose(1, 2).reshape(b, s, hidden)
-            return self.norm(x + self.output(context))
+            q, k, v = (_split_heads(t, heads) for t in (self.query(x), self.key(x), self.value(x)))
+            return self.norm(x + self.output(_attend(torch, q, k, v)))
 
     class Layer(nn.Module):
         def __init__(self):
@@ -107,14 +117,8 @@ def _gpt2_build(torch, device, batch, seq, past):
             self.c_proj = nn.Linear(hidden, hidden, device=device)
 
         def forward(self, x):
-            b, s, _ = x.shape
-            d = hidden // heads
-            q, k, v = (t.view(b, s, heads, d).transpose(1, 2) for t in self.c_attn(x).split(hidden, dim=-1))
-            scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d)
-            mask = torch.ones(s, s, dtype=torch.bool, device=x.device).tril()
-            scores = scores.masked_fill(~mask, float("-inf"))
-            context = torch.matmul(scores.softmax(dim=-1), v)
-            return self.c_proj(context.transpose(1, 2).reshape(b, s, hidden))
+            q, k, v = (_split_heads(t, heads) for t in self.c_attn(x).split(hidden, dim=-1))
+            return self.c_proj(_attend(torch, q, k, v, causal=True))
 
     class Mlp(nn.Module):
         def __init__(self):
@@ -171,19 +175,12 @@ def _llama_build(torch, device, batch, seq, past):
             self.o_proj = nn.Linear(hidden, hidden, bias=False, device=device)
 
         def forward(self, x):
-            b, s, _ = x.shape
-
-            def split(t):
-                return t.view(b, s, heads, d).transpose(1, 2)
-
-            q, k, v = split(self.q_proj(x)), split(self.k_proj(x)), split(self.v_proj(x))
+            q, k, v = (_split_heads(t, heads) for t in (self.q_proj(x), self.k_proj(x), self.v_proj(x)))
             if past:
                 # The cache of the `past` positions decoded before (its contents do not change shapes).
-                cache = torch.zeros(b, heads, past, d, dtype=x.dtype, device=x.device)
+                cache = torch.zeros(x.shape[0], heads, past, d, dtype=x.dtype, device=x.device)
                 k, v = torch.cat([cache, k], dim=2), torch.cat([cache, v], dim=2)
-            scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d)
-            context = torch.matmul(scores.softmax(dim=-1), v)
-            return self.o_proj(context.transpose(1, 2).reshape(b, s, hidden))
+            return self.o_proj(_attend(torch, q, k, v))
 
     class Mlp(nn.Module):
         def __init__(self):
