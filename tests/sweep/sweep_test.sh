@@ -45,28 +45,34 @@ case_sweep_results() {
   expect_err "differs from" "$STCSIM" sweep "$TMP/g.yaml" --out "$TMP/sw" --resume
 }
 
+# small_sweep NAME BODY: $TMP/NAME.yaml, a sweep of the H100 config on the small trace plus BODY
+# (printf escapes).
+small_sweep() {
+  printf "name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\n$2" "$SRC" "$SRC" > "$TMP/$1.yaml"
+}
+
 case_sweep_bad_files() {
-  printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\naxes:\n  - {key: arch.smz, values: [1]}\n' "$SRC" "$SRC" > "$TMP/a.yaml"
+  small_sweep a 'axes:\n  - {key: arch.smz, values: [1]}\n'
   expect_err "a.yaml:4: point 0 'arch.smz=1'.*arch.smz" "$STCSIM" sweep "$TMP/a.yaml" --list
   # A named point's bad override names that point's line.
-  printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\npoints:\n  - {name: ok, set: {arch.sms: 2}}\n  - {name: bad, set: {arch.sms: 0}}\n' "$SRC" "$SRC" > "$TMP/p.yaml"
+  small_sweep p 'points:\n  - {name: ok, set: {arch.sms: 2}}\n  - {name: bad, set: {arch.sms: 0}}\n'
   expect_err "p.yaml:6: point 1 'bad'.*arch.sms: must be >= 1" "$STCSIM" sweep "$TMP/p.yaml" --list
   # A misspelt key is named, with every key valid there; an empty list says it is empty.
-  printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\naxes:\n  - {key: arch.sms, valeus: [1]}\n' "$SRC" "$SRC" > "$TMP/v.yaml"
+  small_sweep v 'axes:\n  - {key: arch.sms, valeus: [1]}\n'
   expect_err "v.yaml:5: axes\\[0\\].valeus: unknown key \\(known here: key, labels, name, range, values, zip\\)" "$STCSIM" sweep "$TMP/v.yaml" --list
-  printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\naxes:\n  - {key: arch.sms, values: []}\n' "$SRC" "$SRC" > "$TMP/w.yaml"
+  small_sweep w 'axes:\n  - {key: arch.sms, values: []}\n'
   expect_err "axes\\[0\\].values: must list at least one value \\(got an empty list\\)" "$STCSIM" sweep "$TMP/w.yaml" --list
-  printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\naxes:\n  - zip:\n      - {key: arch.sms, values: [1, 2]}\n      - {key: arch.l2.bytes, values: [1]}\n' "$SRC" "$SRC" > "$TMP/b.yaml"
+  small_sweep b 'axes:\n  - zip:\n      - {key: arch.sms, values: [1, 2]}\n      - {key: arch.l2.bytes, values: [1]}\n'
   expect_err "b.yaml:[0-9]+: axes\\[0\\].zip: .*equally long" "$STCSIM" sweep "$TMP/b.yaml" --list
   printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [nowhere.trace]\n' "$SRC" > "$TMP/c.yaml"
   expect_err "c.yaml:3: traces\\[0\\]: no file" "$STCSIM" sweep "$TMP/c.yaml" --list
-  printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\npatterns: [2:4]\naxes:\n  - {key: pattern, values: [dense]}\n' "$SRC" "$SRC" > "$TMP/d.yaml"
+  small_sweep d 'patterns: [2:4]\naxes:\n  - {key: pattern, values: [dense]}\n'
   expect_err "not with a .pattern. axis" "$STCSIM" sweep "$TMP/d.yaml" --list
-  printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\nspeed: 3\n' "$SRC" "$SRC" > "$TMP/e.yaml"
+  small_sweep e 'speed: 3\n'
   expect_err "e.yaml:4: speed: unknown key \\(known here: .*axes.*patterns.*points.*set" "$STCSIM" sweep "$TMP/e.yaml" --list
-  printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\naxes:\n  - {key: arch.sms, name: layer, values: [1]}\n' "$SRC" "$SRC" > "$TMP/f.yaml"
+  small_sweep f 'axes:\n  - {key: arch.sms, name: layer, values: [1]}\n'
   expect_err "column 'layer'" "$STCSIM" sweep "$TMP/f.yaml" --list
-  printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\naxes:\n  - {key: pattern, values: ["2:4:8:1"]}\n' "$SRC" "$SRC" > "$TMP/g.yaml"
+  small_sweep g 'axes:\n  - {key: pattern, values: ["2:4:8:1"]}\n'
   expect_err "pattern '2:4:8:1'" "$STCSIM" sweep "$TMP/g.yaml" --list
 }
 
@@ -127,7 +133,7 @@ PY
   sed "s|configs/a100.yaml|configs/nowhere.yaml|" "$TMP/m.yaml" > "$TMP/n.yaml"
   expect_err "n.yaml:[0-9]+: point 0 .*nowhere.yaml: no such file" "$STCSIM" sweep "$TMP/n.yaml" --list
   # ~ outside a zip, or for a pattern, is refused.
-  printf 'name: x\nconfig: %s/configs/h100.yaml\ntraces: [%s/tests/sweep/fixtures/small.trace]\naxes:\n  - {key: arch.sms, values: [~, 2]}\n' "$SRC" "$SRC" > "$TMP/u.yaml"
+  small_sweep u 'axes:\n  - {key: arch.sms, values: [~, 2]}\n'
   expect_err "u.yaml:[0-9]+: axes\\[0\\].values: entry 0 must be a single value" "$STCSIM" sweep "$TMP/u.yaml" --list
 }
 
