@@ -12,7 +12,10 @@
 # The six patterns: dense, 2:4, tw(g=128) and tvw(g=128, 2:4 tiles) at tile sparsity 0.5 and 0.75, on
 # configs/h200_mma_sp.yaml (the machine lent: an H200; the own kernels' mma.sync / mma.sp tiling).
 #
-#   scripts/gpu_window.sh [--dry-run] [--budget SECONDS] [--gpu BINARY] [--archive FILE] OUT
+#   scripts/gpu_window.sh [--dry-run] [--budget SECONDS] [--gpu BINARY] [--archive FILE] [--steps LIST] OUT
+#
+# --steps LIST (comma-separated names from the list above) runs only those steps, in the plan's order:
+# e.g. a window that ended before bert and resnet can be finished with --steps preflight,bert,resnet.
 #
 # A replay step appends each row to its results.csv as it is measured, so a step cut by its timeout
 # keeps the rows it finished. A step starts only if the budget has room for its timeout's floor; the
@@ -28,6 +31,7 @@ dry=0
 budget=480
 gpu=""
 archive=""
+steps=""
 out=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -35,13 +39,23 @@ while [ $# -gt 0 ]; do
     --budget) budget="${2:?--budget needs seconds}"; shift ;;
     --gpu) gpu="${2:?--gpu needs a binary}"; shift ;;
     --archive) archive="${2:?--archive needs a file}"; shift ;;
+    --steps) steps="${2:?--steps needs a list of step names}"; shift ;;
     -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     -*) echo "gpu_window: unknown option '$1' (see --help)" >&2; exit 2 ;;
     *) [ -z "$out" ] || { echo "gpu_window: one OUT folder, not '$out' and '$1'" >&2; exit 2; }; out="$1" ;;
   esac
   shift
 done
-[ -n "$out" ] || { echo "gpu_window: usage: scripts/gpu_window.sh [--dry-run] [--budget S] [--gpu BINARY] [--archive FILE] OUT" >&2; exit 2; }
+[ -n "$out" ] || { echo "gpu_window: usage: scripts/gpu_window.sh [--dry-run] [--budget S] [--gpu BINARY] [--archive FILE] [--steps LIST] OUT" >&2; exit 2; }
+all_steps=" preflight selftest square_4096 square_8192 square_16384 bert resnet "
+if [ -n "$steps" ]; then
+  IFS=, read -r -a picked <<< "$steps"
+  [ ${#picked[@]} -gt 0 ] || { echo "gpu_window: --steps: no step named" >&2; exit 2; }
+  for s in "${picked[@]}"; do
+    case "$all_steps" in *" $s "*) ;; *) echo "gpu_window: --steps: unknown step '$s' (steps:$all_steps)" >&2; exit 2 ;; esac
+  done
+  steps=" ${picked[*]} "
+fi
 case "$budget" in ''|*[!0-9]*) echo "gpu_window: --budget: '$budget' is not a whole number of seconds" >&2; exit 2 ;; esac
 if [ -z "$gpu" ]; then
   if [ $dry = 1 ]; then gpu=build/stcsim-gpu; else gpu=build-gpu/stcsim-gpu.sh; fi
@@ -79,6 +93,10 @@ step() {
   local name=$1 limit=$2 floor=$3
   shift 3
   local used left t0 rc dt
+  if [ -n "$steps" ] && [ "${steps#* "$name" }" = "$steps" ]; then
+    say "step $name: not selected (--steps)"
+    return 0
+  fi
   used=$(elapsed)
   left=$(echo "$budget $used" | awk '{printf "%d", $1 - $2}')
   if [ "$left" -lt 20 ]; then
@@ -139,7 +157,9 @@ step resnet 150 0 "${replay[@]}" --trace traces/resnet-50_b32.trace "${patterns[
 say "gpu_window: done after $(elapsed) s"
 rc=0
 if [ $dry = 1 ]; then
-  say "gpu_window: the plan's estimate on the lent machine: $total_estimate s of the $budget s budget (host parts as measured here, GPU parts as each replay estimates)"
+  what="the plan's estimate"
+  [ -n "$steps" ] && what="the estimate of the steps selected ($(echo $steps | tr ' ' ,))"
+  say "gpu_window: $what on the lent machine: $total_estimate s of the $budget s budget (host parts as measured here, GPU parts as each replay estimates)"
   if awk -v e="$total_estimate" -v b="$budget" 'BEGIN { exit !(e > b) }'; then
     say "gpu_window: OVER BUDGET"
     rc=1

@@ -16,6 +16,7 @@
 #include "config/machine_config.h"
 #include "functional/functional.h"
 #include "gpu/simulation.h"
+#include "report/results.h"
 #include "mapping/math_path.h"
 #include "sparsity/registry.h"
 #include "sparsity/stats.h"
@@ -85,9 +86,9 @@ std::string run_functional_checks(const MachineConfig& machine, const std::vecto
       std::printf("%-24s %-32s %10llu %10llu %12.6g  %s\n", g.layer.c_str(), g.pattern.c_str(),
                   static_cast<unsigned long long>(f.elements), static_cast<unsigned long long>(f.mismatches),
                   f.max_abs_error, f.path.c_str());
-      csv += fmt::format("{},{},{},{},{},{},\"{}\",\"{}\",{},{},{},{}\n", run.label, g.layer, g.m, g.n, g.k,
-                         dtype_name(g.dtype), g.pattern, f.path, f.elements, f.mismatches, shortest_double(f.max_abs_error),
-                         f.exact() ? 1 : 0);
+      csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(run.label), csv_field(g.layer), g.m, g.n, g.k,
+                         dtype_name(g.dtype), csv_field(g.pattern), csv_field(f.path), f.elements, f.mismatches,
+                         shortest_double(f.max_abs_error), f.exact() ? 1 : 0);
     }
   }
   if (failed > 0) throw Error(fmt::format("functional mode: {} GEMM line(s) differ from the reference GEMM", failed));

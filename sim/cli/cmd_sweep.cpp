@@ -74,8 +74,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
     std::printf("sweep %s: %s x %s = %s\n", s.name.c_str(), plural(s.points.size(), "point").c_str(),
                 plural(s.traces.size(), "trace").c_str(), plural(s.jobs(), "job").c_str());
     for (const auto& p : s.points) {
-      std::printf("%4zu  %-40s  runs %s%s%s\n", p.index, p.name.c_str(), join(p.patterns, ", ").c_str(), p.sets.empty() ? "" : "  set ",
-                  join(p.sets, " ").c_str());
+      const std::string shared = p.baseline_from >= 0 ? fmt::format(" (its {} rows from point {})", s.baseline, p.baseline_from) : "";
+      std::printf("%4zu  %-40s  runs %s%s%s%s\n", p.index, p.name.c_str(), join(p.patterns, ", ").c_str(), shared.c_str(),
+                  p.sets.empty() ? "" : "  set ", join(p.sets, " ").c_str());
     }
     return 0;
   }

@@ -79,12 +79,17 @@ void ensure_manifest(const SweepSpec& s, const std::string& out, bool allow_exis
   write_file_atomic(path, text);
 }
 
-// The rows of a finished job, prefixed with the point's and trace's columns, under the header.
-std::string job_rows(const SweepSpec& s, std::size_t job, const std::string& run_csv) {
+// What a job's rows start with: the point's name and columns and the trace.
+std::string row_prefix(const SweepSpec& s, std::size_t job) {
   const SweepPoint& p = s.points[job / s.traces.size()];
   std::string prefix = csv_field(p.name);
   for (const auto& [col, value] : p.columns) prefix += "," + csv_field(value);
-  prefix += "," + csv_field(s.trace_names[job % s.traces.size()]) + ",";
+  return prefix + "," + csv_field(s.trace_names[job % s.traces.size()]) + ",";
+}
+
+// The rows of a finished job, prefixed with the point's and trace's columns, under the header.
+std::string job_rows(const SweepSpec& s, std::size_t job, const std::string& run_csv) {
+  const std::string prefix = row_prefix(s, job);
   std::string out = results_header(s) + "\n";
   std::size_t pos = run_csv.find('\n');
   if (pos == std::string::npos) throw Error("stcsim run wrote a results.csv without a header");
@@ -106,11 +111,36 @@ std::vector<std::size_t> missing_jobs(const SweepSpec& s, const std::string& out
   return m;
 }
 
+// The baseline rows a point that shares them takes for job `job`: the donor job's rows of the baseline
+// run, under this job's prefix (none while the donor has not finished).
+std::string shared_baseline_rows(const SweepSpec& s, const std::string& out, std::size_t job) {
+  const SweepPoint& p = s.points[job / s.traces.size()];
+  const std::size_t donor = static_cast<std::size_t>(p.baseline_from) * s.traces.size() + job % s.traces.size();
+  const std::string f = job_file(s, out, donor);
+  if (!fs::exists(f)) return "";
+  const std::string body = read_file(f);
+  const std::string from = row_prefix(s, donor);
+  const std::string run = csv_field(s.baseline) + ",";
+  const std::string to = row_prefix(s, job);
+  std::string rows;
+  std::size_t pos = body.find('\n') + 1;
+  while (pos > 0 && pos < body.size()) {
+    const std::size_t nl = body.find('\n', pos);
+    const std::string row = body.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    if (row.compare(0, from.size(), from) == 0 && row.compare(from.size(), run.size(), run) == 0) {
+      rows += to + row.substr(from.size()) + "\n";
+    }
+    pos = nl == std::string::npos ? 0 : nl + 1;
+  }
+  return rows;
+}
+
 void rebuild_results(const SweepSpec& s, const std::string& out) {
   std::string text = results_header(s) + "\n";
   for (std::size_t j = 0; j < s.jobs(); ++j) {
     const std::string f = job_file(s, out, j);
     if (!fs::exists(f)) continue;
+    if (s.points[j / s.traces.size()].baseline_from >= 0) text += shared_baseline_rows(s, out, j);
     const std::string body = read_file(f);
     text += body.substr(body.find('\n') + 1);
   }
@@ -319,6 +349,7 @@ std::string manifest_yaml(const SweepSpec& s) {
     m += "]\n    patterns: [";
     for (std::size_t i = 0; i < p.patterns.size(); ++i) m += (i ? ", " : "") + quote(p.patterns[i]);
     m += fmt::format("]\n    config_sha256: {}\n", sha256_hex(resolved));
+    if (p.baseline_from >= 0) m += fmt::format("    baseline_from: {}  # shares that point's baseline rows\n", p.baseline_from);
   }
   return m;
 }

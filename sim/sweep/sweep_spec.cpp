@@ -282,12 +282,19 @@ SweepSpec parse_sweep(const YamlDoc& doc, const std::string& path) {
   }
   // Every point's machine must load: report a bad key or value now, naming the point and the line
   // that set it (its `points` entry, or the axes; a bad top-level `set` names that).
-  for (const SweepPoint& p : s.points) {
+  std::map<std::string, std::size_t> first_on_machine;  // resolved machine -> the first point on it
+  for (SweepPoint& p : s.points) {
     std::vector<std::string> sets = s.sets;
     sets.insert(sets.end(), p.sets.begin(), p.sets.end());
     try {
       if (!fs::is_regular_file(p.config)) throw Error(fmt::format("config {}: no such file", p.config));
-      load_machine_config(p.config, sets);
+      const auto [first, fresh] = first_on_machine.emplace(to_yaml(load_machine_config(p.config, sets)), p.index);
+      // The baseline runs once per machine: a later point on the same resolved machine takes the first
+      // one's baseline rows (a run's rows do not depend on the runs beside it) unless it is all it runs.
+      if (!s.baseline.empty() && !fresh && p.patterns.size() > 1) {
+        p.baseline_from = static_cast<std::ptrdiff_t>(first->second);
+        p.patterns.erase(p.patterns.begin());
+      }
     } catch (const Error& e) {
       const bool named = p.index >= s.points.size() - named_points;
       const std::string at = named ? point_where.at(p.index - (s.points.size() - named_points))

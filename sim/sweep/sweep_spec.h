@@ -26,10 +26,12 @@
 //     - {name: h100-fast-dram, set: {arch.dram.bandwidth_gbps: 6700}}
 //
 // A point is one machine (base config plus the point's overrides) and its list of runs (patterns);
-// a job is a point on one trace, what one `stcsim run` computes. Expansion loads every point's config,
+// a job is a point on one trace, what one `stcsim run` computes. The baseline is simulated once per
+// distinct machine: points on a machine met before share that point's baseline rows. Expansion loads every point's config,
 // so a bad key or value is reported before anything runs, naming the sweep file, the axis and the point.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -48,6 +50,10 @@ struct SweepPoint {
   std::vector<std::string> sets;                          // "key=value" overrides, applied after the sweep's `set`
   std::vector<std::string> patterns;                      // the runs, canonical specs, baseline first
   std::string config;                                     // its machine config (absolute): the sweep's, or a `config` axis value
+  // -1: the point runs its own baseline (if the sweep has one). Else the earlier point on the same
+  // resolved machine whose baseline rows it shares: `patterns` then leaves the baseline out, and
+  // results.csv gives the point those rows under its own name.
+  std::ptrdiff_t baseline_from = -1;
 };
 
 struct SweepSpec {

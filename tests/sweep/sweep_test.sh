@@ -137,6 +137,49 @@ PY
   expect_err "u.yaml:[0-9]+: axes\\[0\\].values: entry 0 must be a single value" "$STCSIM" sweep "$TMP/u.yaml" --list
 }
 
+case_sweep_shared_baseline() {
+  # Two machines x two patterns, and a named point on the first machine again (arch.sms 132 is the
+  # H100's own): the dense baseline is simulated once per machine, and every point's results hold it.
+  cat > "$TMP/b.yaml" <<YAML
+name: shared
+config: $SRC/configs/h100.yaml
+traces: [$SRC/tests/sweep/fixtures/small.trace]
+baseline: dense
+axes:
+  - {key: arch.sms, name: sms, values: [132, 66]}
+  - {key: pattern, values: ["2:4", "tw(g=64,sparsity=0.5)"]}
+points:
+  - {name: again, set: {arch.sms: 132, pattern: "tw(g=64,sparsity=0.5)"}}
+YAML
+  expect_ok "$STCSIM" sweep "$TMP/b.yaml" --list
+  contains "^   0  sms=132,sweep_pattern=2:4 +runs dense, 2:4  set"
+  contains "^   1  sms=132,sweep_pattern=tw\\(g=64,sparsity=0.5\\) +runs tw\\(g=64,sparsity=0.5\\) \\(its dense rows from point 0\\)"
+  contains "^   2  sms=66,sweep_pattern=2:4 +runs dense, 2:4  set"
+  contains "^   3  sms=66,.* \\(its dense rows from point 2\\)"
+  contains "^   4  again +runs tw\\(g=64,sparsity=0.5\\) \\(its dense rows from point 0\\)"
+  expect_ok "$STCSIM" sweep "$TMP/b.yaml" --out "$TMP/b" --jobs 2
+  grep -q "baseline_from: 2 " "$TMP/b/manifest.yaml" || fail "the manifest says which point's baseline a point shares"
+  # Point 1's own job ran only its pattern.
+  [ "$(tail -n +2 "$TMP/b/jobs/1-0.csv" | wc -l)" -eq 3 ] || fail "jobs/1-0.csv: 3 rows (its pattern only) expected"
+  # Each point's dense rows are what that machine's dense run gives alone.
+  expect_ok "$STCSIM" run --config configs/h100.yaml --trace tests/sweep/fixtures/small.trace --set arch.sms=66 \
+    --pattern dense --out "$TMP/alone"
+  /usr/bin/python3 - "$TMP/b/results.csv" "$TMP/alone/results.csv" <<'PY' || fail "shared baseline rows"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+alone = list(csv.DictReader(open(sys.argv[2])))
+assert len(rows) == 5 * 2 * 3, len(rows)
+skip = ("point", "sms", "sweep_pattern", "trace")
+def dense(point):
+    got = [{k: v for k, v in r.items() if k not in skip} for r in rows if r["point"] == point and r["run"] == "dense"]
+    assert len(got) == 3, (point, len(got))
+    return got
+assert dense("sms=132,sweep_pattern=2:4") == dense("sms=132,sweep_pattern=tw(g=64,sparsity=0.5)") == dense("again")
+assert dense("sms=66,sweep_pattern=tw(g=64,sparsity=0.5)") == dense("sms=66,sweep_pattern=2:4") == alone
+assert dense("sms=66,sweep_pattern=2:4") != dense("again"), "the two machines' baselines are the same"
+PY
+}
+
 # --emit slurm with hostile names: a sweep file, an output folder and a sweep name holding $(...),
 # quotes and spaces run nothing when the script runs, and the job still finds its files; an output
 # folder that an #SBATCH line cannot hold is refused with one line.
