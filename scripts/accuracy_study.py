@@ -239,8 +239,6 @@ def train(torch, task, steps, seed, masks=None, decay=None):
             for layer, w in zip(task["prunable"], originals):
                 del layer.weight
                 layer.weight = w
-    model.eval()
-    model.train()
 
 
 def set_state(model, state):

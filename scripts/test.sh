@@ -5,7 +5,7 @@
 #   2. the build with AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/, -O1, leaks
 #      checked; the CUDA backend's device side left out, its host side in): the unit tests (label
 #      `unit`) and the command-line, sweep and fault cases;
-#   3. every fuzz target for FUZZ_SECONDS seconds (default 30; FUZZ_JOBS at once, default all cores)
+#   3. every fuzz target for FUZZ_SECONDS seconds (default 20; FUZZ_JOBS at once, default all cores)
 #      on its seed corpus, which holds each input a past run found (build-fuzz/, clang; scripts/fuzz.sh);
 #   4. clang-tidy with the repository's .clang-tidy checks over sim/ but the path-sensitive analyzer
 #      (scripts/tidy.sh; scripts/tidy.sh --analyzer runs those too): no findings.
@@ -32,7 +32,7 @@ phase "sanitizer build"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j2
 phase "sanitizer suite"
-FUZZ_JOBS="${FUZZ_JOBS:-$(nproc)}" scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
+FUZZ_JOBS="${FUZZ_JOBS:-$(nproc)}" scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 phase "fuzzing"
 scripts/tidy.sh
 phase "tidy"

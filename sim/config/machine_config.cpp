@@ -245,11 +245,14 @@ std::string describe(const MachineConfig& c) {
   if (a.power_cap_w > 0) out += fmt::format(", power cap {} W", a.power_cap_w);
   out += "\n";
 
+  // In the datasheets' order, widest type first; int8's figures are TOPS.
   std::vector<std::string> peaks;
-  for (const auto& [t, r] : a.tensor_core.dtypes) {
-    std::string p = fmt::format("{} {:.1f}", dtype_name(t), a.tflops(r.dense_macs_per_clock));
-    for (const auto& [spec, sr] : r.sparse) p += fmt::format(" ({} {:.1f})", spec, a.tflops(sr.macs_per_clock));
-    peaks.push_back(p);
+  for (const DType t : kDatasheetOrder) {
+    const auto it = a.tensor_core.dtypes.find(t);
+    if (it == a.tensor_core.dtypes.end()) continue;
+    std::string p = fmt::format("{} {:.1f}", dtype_name(t), a.tflops(it->second.dense_macs_per_clock));
+    for (const auto& [spec, sr] : it->second.sparse) p += fmt::format(" ({} {:.1f})", spec, a.tflops(sr.macs_per_clock));
+    peaks.push_back(p + (t == DType::int8 ? " TOPS" : ""));
   }
   out += fmt::format("peak      TFLOP/s dense (sparse, dense-equivalent): {}\n", join(peaks, ", "));
   out += fmt::format(

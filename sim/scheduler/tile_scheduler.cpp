@@ -10,7 +10,7 @@
 namespace stcsim {
 
 TileScheduler::TileScheduler(const LaunchPlan& plan, int sms, int ctas_per_sm, std::size_t limit)
-    : plan_(plan), end_(limit > 0 ? std::min(limit, plan.ctas().size()) : plan.ctas().size()) {
+    : end_(limit > 0 ? std::min(limit, plan.ctas().size()) : plan.ctas().size()) {
   if (sms < 1) throw Error(fmt::format("tile scheduler: sms must be >= 1 (got {})", sms));
   if (ctas_per_sm < 1) throw Error(fmt::format("tile scheduler: ctas_per_sm must be >= 1 (got {})", ctas_per_sm));
   per_sm_.assign(static_cast<std::size_t>(sms), 0);

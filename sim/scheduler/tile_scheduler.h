@@ -60,7 +60,6 @@ class TileScheduler {
   static int ctas_per_sm(const MachineConfig& machine);
 
  private:
-  const LaunchPlan& plan_;
   std::size_t next_ = 0;
   std::size_t end_ = 0;  // CTAs handed out in all
   std::vector<std::uint64_t> per_sm_;

@@ -59,7 +59,6 @@ class TensorCorePipe : public sc_core::sc_module {
   const OperandCollector& collector_;
   std::function<void(std::exception_ptr)> fail_;
   TensorCore* tc_ = nullptr;
-  int units_ = 1;
   // Cycle each tensor core of the sub-core is free. Members, not the thread's locals: a SystemC thread
   // never returns, so what its stack holds is never freed.
   std::vector<std::int64_t> unit_free_;

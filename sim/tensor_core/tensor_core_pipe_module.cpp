@@ -11,7 +11,7 @@ namespace stcsim {
 TensorCorePipe::TensorCorePipe(const sc_core::sc_module_name& name, sc_core::sc_fifo<MmaPacket>& in,
                                const OperandCollector& collector, std::function<void(std::exception_ptr)> fail,
                                int units)
-    : sc_core::sc_module(name), in_(in), collector_(collector), fail_(std::move(fail)), units_(units) {
+    : sc_core::sc_module(name), in_(in), collector_(collector), fail_(std::move(fail)) {
   if (units < 1) throw Error("tensor core: a sub-core needs at least one tensor core");
   unit_free_.assign(static_cast<std::size_t>(units), 0);
   SC_THREAD(run);

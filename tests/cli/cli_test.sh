@@ -254,6 +254,8 @@ case_rough_edges() {
   contains "^== run: gemm \(1 GEMM line\) at"
   contains "; 1 CTA in 1 wave \("
   contains "^traffic: L2 [0-9.]+ kB, DRAM [0-9.]+ kB; MACs executed"
+  # The peaks in the datasheets' order, widest type first, int8 in TOPS.
+  contains "^peak .*: tf32 494.7 \\(1:2 989.4\\), bf16 989.4 \\(2:4 1978.9\\), fp16 989.4 \\(2:4 1978.9\\), fp8 1978.9 \\(2:4 3957.7\\), int8 1978.9 \\(2:4 3957.7\\) TOPS$"
 }
 
 case_run_bad_input() {
