@@ -61,27 +61,19 @@ constexpr const char* kExamples =
     "  stcsim run --gemm 256x256x256 --pattern 2:4 --vcd /tmp/small.vcd\n"
     "  stcsim run --gemm 200x72x136 --pattern 2:4 --pattern 'tw(g=32,sparsity=0.5)' --pattern 16:2:8 --functional\n";
 
-// --functional: every line of every run computed for real through the datapath and compared with
-// the reference GEMM of the pruned weights. Returns the functional.csv text; throws Error naming
-// the trace line for a GEMM over the size limit, and when any line differs from the reference.
-std::string run_functional_checks(const MachineConfig& machine, const std::vector<RunInput>& runs, std::uint64_t seed) {
+// --functional: the table and functional.csv of every line's comparison (results[run][line]);
+// throws Error when any line differs from the reference.
+std::string report_functional(const std::vector<RunInput>& runs, const std::vector<std::vector<FunctionalResult>>& results,
+                              const char* through) {
   std::string csv = "run,layer,m,n,k,dtype,pattern,path,elements,mismatches,max_abs_error,exact\n";
-  std::printf("\n== functional mode: each GEMM computed through the datapath vs the reference GEMM of the pruned weights\n");
+  std::printf("\n== functional mode: each GEMM computed through %s vs the reference GEMM of the pruned weights\n", through);
   std::printf("%-24s %-32s %10s %10s %12s  %s\n", "layer", "pattern", "elements", "mismatches", "max |error|", "path");
   std::size_t failed = 0;
-  for (const RunInput& run : runs) {
-    for (std::size_t i = 0; i < run.trace.ops.size(); ++i) {
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    const RunInput& run = runs[r];
+    for (std::size_t i = 0; i < run.trace.ops.size() && i < results.at(r).size(); ++i) {
       const GemmOp& g = run.trace.ops[i];
-      const std::size_t line = i < run.trace.lines.size() ? run.trace.lines[i] : i + 1;
-      FunctionalResult f;
-      try {
-        check_functional_size(g);  // before the operands are generated
-        const GemmMapping map = map_gemm(g, machine);
-        const SparseOperand op = build_operand(g, seed, line);
-        f = run_functional(g, map, machine, op, seed, line);
-      } catch (const Error& e) {
-        throw Error(fmt::format("{}:{}: functional mode: {}", run.trace.source, line, e.what()));
-      }
+      const FunctionalResult& f = results[r][i];
       failed += f.exact() ? 0 : 1;
       std::printf("%-24s %-32s %10llu %10llu %12.6g  %s\n", g.layer.c_str(), g.pattern.c_str(),
                   static_cast<unsigned long long>(f.elements), static_cast<unsigned long long>(f.mismatches),
@@ -94,6 +86,30 @@ std::string run_functional_checks(const MachineConfig& machine, const std::vecto
   if (failed > 0) throw Error(fmt::format("functional mode: {} GEMM line(s) differ from the reference GEMM", failed));
   std::printf("functional mode: every GEMM equals the reference bit for bit\n");
   return csv;
+}
+
+// --functional with the fast model: every line of every run computed for real through the datapath
+// (run_functional) before the timing run. Throws Error naming the trace line for a GEMM over the size
+// limit.
+std::vector<std::vector<FunctionalResult>> run_functional_checks(const MachineConfig& machine,
+                                                                 const std::vector<RunInput>& runs, std::uint64_t seed) {
+  std::vector<std::vector<FunctionalResult>> out;
+  for (const RunInput& run : runs) {
+    out.emplace_back();
+    for (std::size_t i = 0; i < run.trace.ops.size(); ++i) {
+      const GemmOp& g = run.trace.ops[i];
+      const std::size_t line = i < run.trace.lines.size() ? run.trace.lines[i] : i + 1;
+      try {
+        check_functional_size(g);  // before the operands are generated
+        const GemmMapping map = map_gemm(g, machine);
+        const SparseOperand op = build_operand(g, seed, line);
+        out.back().push_back(run_functional(g, map, machine, op, seed, line));
+      } catch (const Error& e) {
+        throw Error(fmt::format("{}:{}: functional mode: {}", run.trace.source, line, e.what()));
+      }
+    }
+  }
+  return out;
 }
 
 // --weight-stats: what pruning kept of each weight line's generated weights (the simulator's own
@@ -171,10 +187,21 @@ int cmd_run(const std::vector<std::string>& args) {
               si_amount(static_cast<double>(trace_totals(trace).dense_macs), "MACs").c_str());
   std::fflush(stdout);
 
+  // Functional mode: with the fast model through the datapath before the timing run; with the cycle
+  // model inside it, the MMAs its warps issue computed as its tensor cores start them.
   std::string functional_csv;
-  if (vm.count("functional")) functional_csv = run_functional_checks(machine, runs, sim_opts.seed);
+  const bool functional = vm.count("functional") > 0;
+  sim_opts.functional = functional && sim_opts.model == SimModel::cycle;
+  if (functional && !sim_opts.functional) {
+    functional_csv = report_functional(runs, run_functional_checks(machine, runs, sim_opts.seed), "the datapath");
+  }
 
   SimResult result = simulate(machine, runs, sim_opts);
+  if (sim_opts.functional) {
+    std::vector<std::vector<FunctionalResult>> f;
+    for (const RunResult& r : result.runs) f.push_back(r.functional);
+    functional_csv = report_functional(runs, f, "the cycle model's MMAs");
+  }
   if (vm.count("weight-stats")) add_weight_stats(result.runs, runs, sim_opts.seed);
   std::fputs(format_run_report(machine, result.runs).c_str(), stdout);
 

@@ -89,69 +89,23 @@ std::string run_nm(Datapath& dp, const GemmOp& g, const GemmMapping& map, const 
   return fmt::format("sparse {}:{} MMAs through the operand selector", nm->n(), nm->m());
 }
 
-// V:N:M's compressed layout, rebuilt per V-row block by vnm.cpp's rule: the block's selected columns
-// are those any of its rows keeps, padded to 2N with the lowest unused positions, in increasing order.
 std::string run_vnm(Datapath& dp, const GemmOp& g, const GemmMapping& map, const Pattern& p, const Mask& mask,
                     const Matrix& s) {
-  const SpecArgs a = split_spec(p.spec());
-  const std::int64_t v = a.positional.at(0);
-  const int n = static_cast<int>(a.positional.at(1));
-  const int m = static_cast<int>(a.positional.at(2));
+  const VnmShape vs = vnm_shape(p);
   if (map.path == MathPath::dense_on_zeros) {
     dp.out = functional_gemm(dp.tc, dp.dtype, dp.shape, s, dp.d);
-    return fmt::format("dense MMAs on explicit zeros ({} runs {}:{}, which has no sparse path here)", p.spec(), n,
-                       2 * n);
+    return fmt::format("dense MMAs on explicit zeros ({} runs {}:{}, which has no sparse path here)", p.spec(), vs.n,
+                       2 * vs.n);
   }
-  require_sparse(dp, g, n, 2 * n);
-  const std::int64_t kdim = s.cols();
-  const std::int64_t blocks = ceil_div(kdim, m);
-  std::vector<std::uint8_t> used(static_cast<std::size_t>(m));
-  std::vector<int> cols;
-  std::vector<std::int64_t> ks;  // gathered K position -> original K (-1: padding past the edge)
-  for (std::int64_t r0 = 0; r0 < s.rows(); r0 += v) {
-    const std::int64_t r1 = std::min(s.rows(), r0 + v);
-    ks.clear();
-    for (std::int64_t bc = 0; bc < blocks; ++bc) {
-      const std::int64_t c0 = bc * m;
-      const int width = static_cast<int>(std::min<std::int64_t>(m, kdim - c0));
-      std::fill(used.begin(), used.end(), std::uint8_t{0});
-      for (std::int64_t r = r0; r < r1; ++r) {
-        for (int j = 0; j < width; ++j) used[static_cast<std::size_t>(j)] |= mask.at(r, c0 + j);
-      }
-      cols.clear();
-      for (int j = 0; j < m; ++j) {
-        if (used[static_cast<std::size_t>(j)]) cols.push_back(j);
-      }
-      if (static_cast<int>(cols.size()) > 2 * n) {
-        throw MaskError(fmt::format("{}: {}: block rows {}..{}, columns {}..{} keep {} distinct columns, at most {}",
-                                    g.layer, p.spec(), r0, r1 - 1, c0, c0 + width - 1, cols.size(), 2 * n));
-      }
-      for (int j = 0; j < m && static_cast<int>(cols.size()) < 2 * n; ++j) {
-        if (!used[static_cast<std::size_t>(j)]) {
-          cols.push_back(j);
-          used[static_cast<std::size_t>(j)] = 1;
-        }
-      }
-      std::sort(cols.begin(), cols.end());
-      for (const int j : cols) ks.push_back(j < width ? c0 + j : -1);
-    }
-    // The block's gathered N:2N operand: values and mask at the selected columns, packed as the
-    // sparse instruction reads it.
-    const Matrix gw = gather_cols(s, r0, r1, ks);
-    Mask gm(r1 - r0, static_cast<std::int64_t>(ks.size()), 0);
-    for (std::int64_t r = r0; r < r1; ++r) {
-      for (std::size_t i = 0; i < ks.size(); ++i) {
-        if (ks[i] >= 0) gm.at(r - r0, static_cast<std::int64_t>(i)) = mask.at(r, ks[i]);
-      }
-    }
-    NmCompressed packed(r1 - r0, gw.cols(), n, 2 * n);
-    nm_pack(gw, gm, packed);
-    scatter_rows(functional_gemm(dp.tc, dp.dtype, dp.shape, packed, gather_rows(dp.d, ks)), row_range(r0, r1), dp.out);
+  require_sparse(dp, g, vs.n, 2 * vs.n);
+  for (const VnmBlock& blk : vnm_blocks(g, p, mask, s)) {
+    scatter_rows(functional_gemm(dp.tc, dp.dtype, dp.shape, blk.packed, gather_rows(dp.d, blk.ks)),
+                 row_range(blk.r0, blk.r0 + blk.packed.rows()), dp.out);
   }
   return fmt::format(
       "{}: 2N = {} of every {} columns gathered per {}-row block, sparse {}:{} MMAs through the "
       "operand selector",
-      p.spec(), 2 * n, m, v, n, 2 * n);
+      p.spec(), 2 * vs.n, vs.m, vs.v, vs.n, 2 * vs.n);
 }
 
 std::string run_tiles(Datapath& dp, const GemmOp& g, const GemmMapping& map, const Compressed& c) {
@@ -263,6 +217,81 @@ bool path_fits(const std::string& fam, MathPath p) {
 
 }  // namespace
 
+VnmShape vnm_shape(const Pattern& p) {
+  const SpecArgs a = split_spec(p.spec());
+  return {a.positional.at(0), static_cast<int>(a.positional.at(1)), static_cast<int>(a.positional.at(2))};
+}
+
+// V:N:M's compressed layout, rebuilt per V-row block by vnm.cpp's rule: the block's selected columns
+// are those any of its rows keeps, padded to 2N with the lowest unused positions, in increasing order.
+std::vector<VnmBlock> vnm_blocks(const GemmOp& g, const Pattern& p, const Mask& mask, const Matrix& s) {
+  const VnmShape vs = vnm_shape(p);
+  const int n = vs.n, m = vs.m;
+  const std::int64_t kdim = s.cols();
+  const std::int64_t blocks = ceil_div(kdim, m);
+  std::vector<std::uint8_t> used(static_cast<std::size_t>(m));
+  std::vector<int> cols;
+  std::vector<VnmBlock> out;
+  for (std::int64_t r0 = 0; r0 < s.rows(); r0 += vs.v) {
+    const std::int64_t r1 = std::min(s.rows(), r0 + vs.v);
+    std::vector<std::int64_t> ks;  // gathered K position -> original K (-1: padding past the edge)
+    for (std::int64_t bc = 0; bc < blocks; ++bc) {
+      const std::int64_t c0 = bc * m;
+      const int width = static_cast<int>(std::min<std::int64_t>(m, kdim - c0));
+      std::fill(used.begin(), used.end(), std::uint8_t{0});
+      for (std::int64_t r = r0; r < r1; ++r) {
+        for (int j = 0; j < width; ++j) used[static_cast<std::size_t>(j)] |= mask.at(r, c0 + j);
+      }
+      cols.clear();
+      for (int j = 0; j < m; ++j) {
+        if (used[static_cast<std::size_t>(j)]) cols.push_back(j);
+      }
+      if (static_cast<int>(cols.size()) > 2 * n) {
+        throw MaskError(fmt::format("{}: {}: block rows {}..{}, columns {}..{} keep {} distinct columns, at most {}",
+                                    g.layer, p.spec(), r0, r1 - 1, c0, c0 + width - 1, cols.size(), 2 * n));
+      }
+      for (int j = 0; j < m && static_cast<int>(cols.size()) < 2 * n; ++j) {
+        if (!used[static_cast<std::size_t>(j)]) {
+          cols.push_back(j);
+          used[static_cast<std::size_t>(j)] = 1;
+        }
+      }
+      std::sort(cols.begin(), cols.end());
+      for (const int j : cols) ks.push_back(j < width ? c0 + j : -1);
+    }
+    // The block's gathered N:2N operand: values and mask at the selected columns, packed as the
+    // sparse instruction reads it.
+    const Matrix gw = gather_cols(s, r0, r1, ks);
+    Mask gm(r1 - r0, static_cast<std::int64_t>(ks.size()), 0);
+    for (std::int64_t r = r0; r < r1; ++r) {
+      for (std::size_t i = 0; i < ks.size(); ++i) {
+        if (ks[i] >= 0) gm.at(r - r0, static_cast<std::int64_t>(i)) = mask.at(r, ks[i]);
+      }
+    }
+    NmCompressed packed(r1 - r0, gw.cols(), n, 2 * n);
+    nm_pack(gw, gm, packed);
+    out.push_back({r0, std::move(ks), std::move(packed)});
+  }
+  return out;
+}
+
+Matrix gathered_rows(const Matrix& d, const std::vector<std::int64_t>& ks) { return gather_rows(d, ks); }
+
+void compare_with_reference(const Matrix& out, const Matrix& reference, FunctionalResult& res) {
+  if (out.rows() != reference.rows() || out.cols() != reference.cols()) {
+    throw ShapeError(fmt::format("functional mode: the output is {}x{}, the reference {}x{}", out.rows(), out.cols(),
+                                 reference.rows(), reference.cols()));
+  }
+  res.elements = static_cast<std::uint64_t>(out.size());
+  res.mismatches = 0;
+  res.max_abs_error = 0;
+  for (std::size_t i = 0; i < out.data().size(); ++i) {
+    const float a = out.data()[i], b = reference.data()[i];
+    if (!same_bits(a, b)) ++res.mismatches;
+    res.max_abs_error = std::max(res.max_abs_error, std::fabs(static_cast<double>(a) - static_cast<double>(b)));
+  }
+}
+
 Matrix functional_dense_operand(const GemmOp& g, std::uint64_t seed, std::size_t line) {
   const std::int64_t k = g.k;
   const std::int64_t p = g.sparse == Operand::B ? g.m : g.n;
@@ -345,12 +374,7 @@ FunctionalResult run_functional(const GemmOp& g, const GemmMapping& map, const M
   res.rows = rows;
   res.cols = d.cols();
   res.k = kdim;
-  res.elements = static_cast<std::uint64_t>(out.size());
-  for (std::size_t i = 0; i < out.data().size(); ++i) {
-    const float a = out.data()[i], b = reference.data()[i];
-    if (!same_bits(a, b)) ++res.mismatches;
-    res.max_abs_error = std::max(res.max_abs_error, std::fabs(static_cast<double>(a) - static_cast<double>(b)));
-  }
+  compare_with_reference(out, reference, res);
   res.tensor_core = tc.stats();
   res.selector = tc.selector().stats();
   return res;

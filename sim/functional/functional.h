@@ -41,12 +41,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/matrix.h"
 #include "config/machine_config.h"
 #include "mapping/math_path.h"
 #include "operand_selector/operand_selector.h"
 #include "scheduler/launch_plan.h"
+#include "sparsity/nm_layout.h"
+#include "sparsity/pattern.h"
 #include "tensor_core/tensor_core.h"
 #include "trace/gemm.h"
 
@@ -90,5 +93,27 @@ Matrix functional_dense_operand(const GemmOp& g, std::uint64_t seed, std::size_t
 // cannot run that N:M sparse.
 FunctionalResult run_functional(const GemmOp& g, const GemmMapping& map, const MachineConfig& machine,
                                 const SparseOperand& s, std::uint64_t seed, std::size_t line);
+
+// Pieces both functional paths share (this one and the cycle model's, cycle_functional.h).
+// V:N:M's V, N and M.
+struct VnmShape {
+  std::int64_t v = 0;
+  int n = 0, m = 0;
+};
+VnmShape vnm_shape(const Pattern& p);
+// One V-row block of a V:N:M operand as the sparse path runs it: rows [r0, r0 + packed.rows()), the
+// original K of each gathered column (-1: padding past K's end), and the gathered N:2N operand.
+struct VnmBlock {
+  std::int64_t r0 = 0;
+  std::vector<std::int64_t> ks;
+  NmCompressed packed;
+};
+// Every V-row block of S (s pruned by `mask` under pattern p). MaskError naming the layer when a
+// block keeps more than 2N distinct columns of a group.
+std::vector<VnmBlock> vnm_blocks(const GemmOp& g, const Pattern& p, const Mask& mask, const Matrix& s);
+// Rows `ks` of d (zero rows for K < 0 or past d's end).
+Matrix gathered_rows(const Matrix& d, const std::vector<std::int64_t>& ks);
+// Fills res.elements, mismatches (bits differ, +0 == -0) and max_abs_error.
+void compare_with_reference(const Matrix& out, const Matrix& reference, FunctionalResult& res);
 
 }  // namespace stcsim

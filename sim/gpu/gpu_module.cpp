@@ -26,12 +26,12 @@ GpuModule::GpuModule(const sc_core::sc_module_name& name, const MachineConfig& m
   SC_THREAD(controller);
 }
 
-void GpuModule::add_launch(const LaunchPlan& plan, const KBlockCoster& coster, bool fresh_memory) {
-  queued_.push_back({&plan, &coster, fresh_memory, {}, 0});
+void GpuModule::add_launch(const LaunchPlan& plan, const KBlockCoster& coster, bool fresh_memory, MmaValues* values) {
+  queued_.push_back({&plan, &coster, fresh_memory, {}, 0, values});
 }
 
 void GpuModule::add_probe(const LaunchPlan& plan, const KBlockCoster& coster, int waves) {
-  queued_.push_back({&plan, &coster, true, {}, waves <= 0 ? 0 : std::max(2, waves)});
+  queued_.push_back({&plan, &coster, true, {}, waves <= 0 ? 0 : std::max(2, waves), nullptr});
 }
 
 std::optional<std::size_t> GpuModule::next_cta(int sm) {
@@ -45,7 +45,7 @@ void GpuModule::add_launch_choice(const std::vector<Option>& options, bool fresh
   for (const Option& o : options) {
     if (o.probe >= queued_.size()) throw Error("gpu: a launch choice names a probe launch that is not queued before it");
   }
-  queued_.push_back({options[0].plan, options[0].coster, fresh_memory, options, 0});
+  queued_.push_back({options[0].plan, options[0].coster, fresh_memory, options, 0, options[0].values});
 }
 
 void GpuModule::add_to_waveform(sc_core::sc_trace_file* tf) const {
@@ -99,6 +99,7 @@ void GpuModule::controller() {
     if (!q.options.empty()) {
       q.plan = q.options[choice].plan;
       q.coster = q.options[choice].coster;
+      q.values = q.options[choice].values;
     }
     const int slots = TileScheduler::ctas_per_sm(q.coster->machine());
     if (slots > slots_) {
@@ -116,7 +117,7 @@ void GpuModule::controller() {
     work_activity_.clear();
     for (const CtaWork& w : q.plan->work()) work_activity_.push_back(q.coster->activity(w));
     launch_ = Launch{q.plan, q.coster, static_cast<std::int64_t>(i), static_cast<std::int64_t>(i - first_on_memory),
-                     &work_activity_, run};
+                     &work_activity_, run, q.values};
     launch_sm_ = SmStats{};
     // A probe of a launch whose CTAs all do the same work runs its first waves only.
     const SchedulerStats whole = launch_stats(*q.plan, machine_.arch.sms, slots);

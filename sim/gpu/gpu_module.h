@@ -55,8 +55,10 @@ class GpuModule : public sc_core::sc_module, private SmHost {
             SimModel model = SimModel::fast);
 
   // Queue a launch before sc_start(); the plan and coster must outlive the simulation. With
-  // `fresh_memory` the launch starts on a new memory system (its stats restart too).
-  void add_launch(const LaunchPlan& plan, const KBlockCoster& coster, bool fresh_memory = false);
+  // `fresh_memory` the launch starts on a new memory system (its stats restart too). `values`
+  // (functional mode, cycle model only; it must outlive the simulation) computes its MMAs.
+  void add_launch(const LaunchPlan& plan, const KBlockCoster& coster, bool fresh_memory = false,
+                  MmaValues* values = nullptr);
   // A launch that times `plan` for a launch choice, on a fresh memory system: when every CTA of the
   // plan has equal work, only its first `waves` waves of CTAs (0: all; at least 2 when truncated) run,
   // and the whole launch's cycles are estimated from them (LaunchStats::estimated_cycles).
@@ -66,6 +68,7 @@ class GpuModule : public sc_core::sc_module, private SmHost {
     const LaunchPlan* plan = nullptr;
     const KBlockCoster* coster = nullptr;
     std::size_t probe = 0;
+    MmaValues* values = nullptr;  // as add_launch's
   };
   // A launch that runs whichever option's probe launch (queued before it) took the fewest cycles, the
   // first of them on a tie: kernel selection and the dense fallback, each probe a timing of one
@@ -101,6 +104,7 @@ class GpuModule : public sc_core::sc_module, private SmHost {
     bool fresh_memory;
     std::vector<Option> options;  // a choice: empty for a plain launch
     int probe_waves = 0;          // a probe: waves to run (0: all)
+    MmaValues* values = nullptr;  // functional mode: computes its MMAs
   };
 
   void controller();

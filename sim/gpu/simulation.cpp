@@ -7,7 +7,9 @@
 #include <map>
 #include <memory>
 
+#include "common/checked.h"
 #include "common/error.h"
+#include "functional/cycle_functional.h"
 #include "common/strings.h"
 #include "gpu/gpu_module.h"
 #include "gpu/sanitizer_stack.h"
@@ -289,20 +291,57 @@ SimResult simulate(const MachineConfig& machine, const std::vector<RunInput>& ru
       for (std::size_t o = 0; o < lp.options.size(); ++o) lp.options[o].probe = it->second + o;
     }
   }
+  // Functional mode: one FunctionalLaunch per line and option (the option chosen gets the MMAs).
+  std::vector<std::vector<std::vector<std::unique_ptr<FunctionalLaunch>>>> values(runs.size());
+  if (opts.functional) {
+    if (opts.model != SimModel::cycle) throw Error("simulate: functional mode through the timing run needs the cycle model");
+    std::uint64_t held = 0;
+    for (std::size_t r = 0; r < plans.size(); ++r) {
+      const Trace& t = runs[r].trace;
+      for (std::size_t i = 0; i < plans[r].size(); ++i) {
+        const LinePlan& lp = plans[r][i];
+        try {
+          check_functional_size(*lp.op);
+          const auto m = static_cast<std::uint64_t>(lp.op->m), n = static_cast<std::uint64_t>(lp.op->n),
+                     k = static_cast<std::uint64_t>(lp.op->k);
+          held = checked_add(held, checked_add(checked_add(m * k, k * n, "values"), m * n, "values"), "values");
+          if (held > kFunctionalValueLimit) {
+            throw ShapeError(fmt::format("functional mode through the cycle model holds every line's operands at once: "
+                                         "{} values up to this line, over the limit of {} (2^28); run fewer lines",
+                                         held, kFunctionalValueLimit));
+          }
+          values[r].emplace_back();
+          for (const LineOption& o : lp.options) {
+            values[r].back().push_back(
+                std::make_unique<FunctionalLaunch>(*lp.op, *o.mapping, *o.machine, *o.plan, opts.seed, lp.line));
+          }
+        } catch (const Error& e) {
+          throw Error(fmt::format("{}: functional mode: {}", where(t, i), e.what()));
+        }
+      }
+    }
+  }
+  const auto values_of = [&](std::size_t r, std::size_t i, std::size_t o) -> MmaValues* {
+    return opts.functional ? values[r][i][o].get() : nullptr;
+  };
   GpuModule gpu("gpu", machine, slots, opts.model);
   for (const Probe& p : probes) {
     const LineOption& o = p.line->options[p.option];
     gpu.add_probe(*o.plan, *o.coster, kProbeWaves);
   }
-  for (const auto& run : plans) {
+  for (std::size_t r = 0; r < plans.size(); ++r) {
     bool first = true;
-    for (const LinePlan& lp : run) {
+    for (std::size_t i = 0; i < plans[r].size(); ++i) {
+      const LinePlan& lp = plans[r][i];
       if (lp.options.size() > 1) {
         std::vector<GpuModule::Option> options;
-        for (const LineOption& o : lp.options) options.push_back({o.plan.get(), o.coster.get(), o.probe});
+        for (std::size_t o = 0; o < lp.options.size(); ++o) {
+          const LineOption& opt = lp.options[o];
+          options.push_back({opt.plan.get(), opt.coster.get(), opt.probe, values_of(r, i, o)});
+        }
         gpu.add_launch_choice(options, first);
       } else {
-        gpu.add_launch(*lp.options.front().plan, *lp.options.front().coster, first);
+        gpu.add_launch(*lp.options.front().plan, *lp.options.front().coster, first, values_of(r, i, 0));
       }
       first = false;
     }
@@ -366,8 +405,16 @@ SimResult simulate(const MachineConfig& machine, const std::vector<RunInput>& ru
     rr.label = runs[r].label;
     std::uint64_t busy = 0;
     const std::size_t first_launch = launch;
-    for (const LinePlan& lp : plans[r]) {
+    for (std::size_t i = 0; i < plans[r].size(); ++i) {
+      const LinePlan& lp = plans[r][i];
       const LaunchStats& st = gpu.results().at(launch++);
+      if (opts.functional) {
+        try {
+          rr.functional.push_back(values[r][i].at(st.choice)->finish());
+        } catch (const Error& e) {
+          throw Error(fmt::format("{}: {}", where(runs[r].trace, i), e.what()));
+        }
+      }
       rr.rows.push_back(line_result(machine, lp, st, gpu.results()));
       rr.rows.back().run = rr.label;
       busy += st.sm.units.tensor_core.busy_cycles;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "config/machine_config.h"
+#include "functional/functional.h"
 #include "gpu/sim_model.h"
 #include "mapping/math_path.h"
 #include "report/results.h"
@@ -31,6 +32,11 @@ struct SimOptions {
   // Which model plays the SMs: fast (k-blocks priced in closed form) or cycle (warps on SystemC
   // sub-cores, register files, selectors, tensor cores and shared memory).
   SimModel model = SimModel::fast;
+  // Functional mode through the cycle model (functional/cycle_functional.h): every line's MMAs, as
+  // the cycle model's warps issue them, computed on values and compared with the reference GEMM
+  // (RunResult::functional). Cycle model only; small GEMMs (functional mode's limits, and at most
+  // kFunctionalValueLimit values over all lines, which are held at once).
+  bool functional = false;
 };
 
 // One run: a trace with a label ("dense", "2:4").
@@ -44,6 +50,7 @@ struct RunResult {
   std::vector<LayerResult> rows;  // one per trace line
   LayerResult total;              // layer "total": sums, and rates over the summed time
   StatsTree stats;                // every counter, gpu.smN.*, gpu.memory.*, gpu.scheduler.*
+  std::vector<FunctionalResult> functional;  // SimOptions::functional: one per trace line
 };
 
 struct SimResult {
@@ -57,6 +64,9 @@ inline constexpr std::size_t kMaxSimulatedLines = 200000;
 
 // Throws Error naming trace:line for a GEMM the machine cannot run (UnsupportedError), Error when
 // the runs hold more than kMaxSimulatedLines lines, and Error when called a second time in a process.
+// With opts.functional: Error naming trace:line for a line functional mode cannot take or whose MMAs
+// are not the plan's; Error unless opts.model is cycle. A line whose output differs from the
+// reference is no error: its FunctionalResult says so.
 SimResult simulate(const MachineConfig& machine, const std::vector<RunInput>& runs, const SimOptions& opts = {});
 
 // results.csv of several runs: their rows in order (totals not included).

@@ -35,10 +35,15 @@ struct KBlock {
   std::uint64_t d_region_bytes = 0;  // the D tile as memory holds it, when the CTA gathers d_bytes out
                                      // of it (V:N:M: the dense K rows of its groups); 0: d_bytes
   std::uint64_t kept_macs = 0;   // products of kept weights in this k-block
+  // Block sparsity only: per row segment of the CTA (CtaWork::segment_rows), the dense k-steps each of
+  // its instruction tiles issues here (its kept blocks' K, each rounded up to the instruction's k).
+  // Empty for the other families: every instruction tile of the CTA issues the same k-steps.
+  std::vector<std::int32_t> segment_steps;
 
   bool operator==(const KBlock& o) const {
     return k == o.k && dense_mmas == o.dense_mmas && sparse_mmas == o.sparse_mmas && s_bytes == o.s_bytes &&
-           d_bytes == o.d_bytes && d_region_bytes == o.d_region_bytes && kept_macs == o.kept_macs;
+           d_bytes == o.d_bytes && d_region_bytes == o.d_region_bytes && kept_macs == o.kept_macs &&
+           segment_steps == o.segment_steps;
   }
   bool operator!=(const KBlock& o) const { return !(*this == o); }
 };
@@ -61,6 +66,9 @@ class CtaWork {
   std::int64_t cols = 0;      // output columns (P direction)
   std::int64_t k_dense = 0;   // dense K range it covers: K, or its split-k share
   std::uint64_t c_bytes = 0;  // bytes written in the epilogue
+  // Block sparsity only: the rows of each block row the CTA's rows cut (in order, summing to rows);
+  // each segment's rows are tiled by instructions of their own. Empty: one segment of all rows.
+  std::vector<std::int32_t> segment_rows;
 
   // Appends one k-block, merged into the last run when equal and its key follows on.
   void add(const KBlock& b, std::int64_t key);
@@ -85,7 +93,8 @@ class CtaWork {
   std::int64_t k_work() const { return k_work_; }
 
   bool operator==(const CtaWork& o) const {
-    return rows == o.rows && cols == o.cols && k_dense == o.k_dense && c_bytes == o.c_bytes && runs_ == o.runs_;
+    return rows == o.rows && cols == o.cols && k_dense == o.k_dense && c_bytes == o.c_bytes &&
+           segment_rows == o.segment_rows && runs_ == o.runs_;
   }
   bool operator!=(const CtaWork& o) const { return !(*this == o); }
 

@@ -158,12 +158,15 @@ RowWork block_row(const Shapes& s, const Mask& mask, std::int64_t b, std::int64_
   }
   // Each block row's pointer pair, read once.
   out.header_bytes = U(16 * static_cast<std::int64_t>(segs.size()));
+  for (const Segment& g : segs) out.segment_rows.push_back(static_cast<std::int32_t>(g.rows));
   const std::int64_t kdim = mask.cols();
   std::vector<std::uint8_t> any(static_cast<std::size_t>(s.cta.k));
   for_each_kblock(kdim, s.cta.k, [&](std::int64_t kb, std::int64_t k0, std::int64_t k1) {
     KBlock blk;
+    blk.segment_steps.assign(segs.size(), 0);
     std::fill(any.begin(), any.end(), 0);
-    for (const Segment& g : segs) {
+    for (std::size_t si = 0; si < segs.size(); ++si) {
+      const Segment& g = segs[si];
       for (std::int64_t bc = k0 / b; bc * b < k1; ++bc) {
         if (!mask.at(g.block_row * b, bc * b)) continue;
         const std::int64_t c0 = std::max(k0, bc * b);
@@ -171,6 +174,7 @@ RowWork block_row(const Shapes& s, const Mask& mask, std::int64_t b, std::int64_
         const std::int64_t ext = c1 - c0;
         for (std::int64_t c = c0; c < c1; ++c) any[static_cast<std::size_t>(c - k0)] = 1;
         blk.dense_mmas += s.mmas(g.rows, cols, ext, s.mma.k);
+        blk.segment_steps[si] += static_cast<std::int32_t>(ceil_div(ext, std::int64_t{s.mma.k}));
         blk.s_bytes += U(g.rows * ext * s.elem_bytes) + 4;  // values and the block's column index
         blk.kept_macs += U(g.rows) * U(ext) * U(cols);
       }

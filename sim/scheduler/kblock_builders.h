@@ -26,6 +26,7 @@ struct KItem {
 struct RowWork {
   std::vector<KItem> items;
   std::uint64_t header_bytes = 0;  // S metadata each CTA of the row reads once (added to its first k-block)
+  std::vector<std::int32_t> segment_rows;  // block: CtaWork::segment_rows
 };
 
 // The instruction and tile shapes in elements of the GEMM's type, and the GEMM's K.

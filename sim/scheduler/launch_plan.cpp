@@ -27,11 +27,15 @@ class WorkTable {
   explicit WorkTable(std::vector<CtaWork>& work) : work_(work) {}
   std::uint32_t intern(CtaWork w) {
     std::vector<std::int64_t> key{w.rows, w.cols, w.k_dense, static_cast<std::int64_t>(w.c_bytes)};
+    key.push_back(static_cast<std::int64_t>(w.segment_rows.size()));
+    key.insert(key.end(), w.segment_rows.begin(), w.segment_rows.end());
     for (const auto& r : w.runs()) {
       const KBlock& b = r.block;
       key.insert(key.end(),
                  {r.repeat, r.key_begin, b.k, b.dense_mmas, b.sparse_mmas, static_cast<std::int64_t>(b.s_bytes),
-                  static_cast<std::int64_t>(b.d_bytes), static_cast<std::int64_t>(b.kept_macs)});
+                  static_cast<std::int64_t>(b.d_bytes), static_cast<std::int64_t>(b.d_region_bytes),
+                  static_cast<std::int64_t>(b.kept_macs), static_cast<std::int64_t>(b.segment_steps.size())});
+      key.insert(key.end(), b.segment_steps.begin(), b.segment_steps.end());
     }
     const auto it = index_.find(key);
     if (it != index_.end()) return it->second;
@@ -62,6 +66,7 @@ std::vector<int> split_row(WorkTable& table, const RowWork& rw, std::int64_t row
     CtaWork w;
     w.rows = rows;
     w.cols = cols;
+    w.segment_rows = rw.segment_rows;
     w.c_bytes = static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(cols) * (used > 1 ? 4 : c_elem_bytes);
     bool first = true;
     for (std::int64_t i = sp * per; i < std::min(n, (sp + 1) * per); ++i) {

@@ -22,6 +22,20 @@ class SlotSink {
   virtual void slot_done(int warp, int slot, std::int64_t at) = 0;
 };
 
+struct CtaPos;
+class CtaWork;
+
+// Functional mode through the cycle model (`--functional --model cycle`): computes, on values, the
+// MMA the cycle model's tensor-core pipe starts: instruction tile `tile` (mma_tiles.h) of CTA `pos`,
+// its k-step `step` of k-block `kb`. Called in the order the pipes start MMAs, so one tile's steps
+// arrive in K order (each waits for the previous one's accumulator).
+class MmaValues {
+ public:
+  virtual ~MmaValues() = default;
+  virtual void mma(const CtaPos& pos, const CtaWork& work, std::int32_t tile, std::int64_t kb, std::int32_t step,
+                   bool sparse) = 0;
+};
+
 struct MmaPacket {
   MmaInstr instr;
   MmaFragments fragments;  // registers per thread it reads and writes
@@ -35,6 +49,13 @@ struct MmaPacket {
   int group = -1;          // commit-group slot, or -1
   std::uint64_t seq = 0;   // order number in its sub-core (the collector's operand fetches)
   std::int64_t selector_start = -1;  // when the operand selector began on it (-1: bypassed)
+  // Functional mode: where its values go (null: timing only), and what it computes.
+  MmaValues* values = nullptr;
+  const CtaPos* pos = nullptr;
+  const CtaWork* work = nullptr;
+  std::int32_t tile = -1;
+  std::int32_t step = 0;
+  std::int64_t kb = 0;
 };
 
 struct SmemRequest {

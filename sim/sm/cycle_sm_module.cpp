@@ -295,6 +295,8 @@ void CycleSm::run_cta(std::size_t slot, std::size_t cta) {
     warp->dense = &dense_proto_;
     warp->sparse = spec_.has_sparse ? &sparse_proto_ : nullptr;
     warp->counts_mmas = i % spec_.cooperating == 0;
+    warp->values = l.values;
+    warp->pos = &pos;
     warp->lead = i == 0;
     sub_cores_[static_cast<std::size_t>(i) % sub_cores_.size()]->add_warp(std::move(warp));
   }

@@ -22,6 +22,7 @@
 #include "memory/memory_system.h"
 #include "memory/request_window.h"
 #include "scheduler/launch_plan.h"
+#include "sm/cycle_packets.h"
 #include "sm/kblock_cost.h"
 #include "sm/sm_stats.h"
 
@@ -37,6 +38,7 @@ class SmHost {
     std::int64_t key = 0;                              // launch number since the memory system was fresh, for L2 keys
     const std::vector<SmActivity>* work_activity = nullptr;  // per work class of the plan
     std::int64_t run = 0;  // the run (a sequence of launches on one memory system) it belongs to
+    MmaValues* values = nullptr;  // functional mode: computes the cycle model's MMAs (null: timing only)
   };
 
   virtual ~SmHost() = default;

@@ -92,6 +92,8 @@ struct Warp {
   const MmaPacket* dense = nullptr;   // prototypes of its MMAs (instruction, fragments)
   const MmaPacket* sparse = nullptr;
   bool counts_mmas = true;            // the warp of a warpgroup that counts the instruction
+  MmaValues* values = nullptr;        // functional mode: computes its MMAs (SmHost::Launch::values)
+  const CtaPos* pos = nullptr;        // its CTA
   bool lead = false;                  // the CTA's first compute warp: its states describe the CTA
   std::vector<int> pending;           // writes in flight per slot
   std::vector<std::int64_t> ready;    // cycle each slot's last write completed

@@ -164,6 +164,14 @@ void SubCore::issue(Warp& w) {
       p.dst = op.dst;
       p.group = op.group;
       p.seq = seq_++;
+      if (w.values != nullptr) {
+        p.values = w.values;
+        p.pos = w.pos;
+        p.work = &w.program.work();
+        p.tile = op.tile;
+        p.step = op.step;
+        p.kb = op.kb;
+      }
       write(op.dst);
       write(op.group);
       if (!math_.nb_write(p)) throw Error("sub-core: the math queue refused an MMA it had room for");

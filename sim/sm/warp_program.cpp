@@ -1,6 +1,7 @@
 #include "sm/warp_program.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "common/checked.h"
 #include "common/error.h"
@@ -32,9 +33,14 @@ std::int32_t clamp32(std::int64_t v) {
 }  // namespace
 
 WarpProgram::WarpProgram(const WarpProgramSpec& spec, const CtaWork& work, int warp)
-    : spec_(spec), work_(work), warp_(warp) {
+    : spec_(spec),
+      work_(work),
+      warp_(warp),
+      tiles_(work, spec.dense.m, spec.dense.n, spec.warp.m, spec.warp.n, spec.cta.m, spec.cta.n,
+             std::max(1, spec.kernel->compute_warps() / std::max(1, spec.cooperating))) {
   const KernelConfig& k = *spec.kernel;
   compute_ = warp < k.compute_warps();
+  if (compute_) std::tie(first_tile_, last_tile_) = tiles_.range(warp / std::max(1, spec.cooperating));
   const int mi = std::max(1, spec.warp.m / std::max(1, spec.dense.m));
   const int nj = std::max(1, spec.warp.n / std::max(1, spec.dense.n));
   accumulators_ = mi * nj;
@@ -108,13 +114,17 @@ WarpProgram::Layout WarpProgram::layout(std::int64_t kb) const {
   const KernelConfig& k = *spec_.kernel;
   const KBlock& b = work_.kblock(kb);
   const int coop = spec_.cooperating;
-  const int issuers = std::max(1, k.compute_warps() / coop);
-  const int me = warp_ / coop;
   Layout l;
-  const std::int64_t counts[2] = {share(b.dense_mmas, me, issuers), share(b.sparse_mmas, me, issuers)};
+  // Per kind, step st holds the warp's tiles with more than st steps of that kind.
   for (int kind = 0; kind < 2; ++kind) {
-    for (std::int64_t first = 0; first < counts[kind]; first += accumulators_) {
-      l.steps.push_back({kind == 1, std::min<std::int64_t>(accumulators_, counts[kind] - first)});
+    std::vector<std::int64_t> steps;
+    for (std::int64_t t = first_tile_; t < last_tile_; ++t) {
+      steps.push_back(kind == 0 ? tiles_.dense_steps(b, t) : tiles_.sparse_steps(b, t));
+    }
+    const std::int64_t most = steps.empty() ? 0 : *std::max_element(steps.begin(), steps.end());
+    for (std::int64_t st = 0; st < most; ++st) {
+      const auto here = std::count_if(steps.begin(), steps.end(), [st](std::int64_t s) { return s > st; });
+      l.steps.push_back({kind == 1, here, static_cast<std::int32_t>(st)});
     }
   }
   const auto ksteps = static_cast<std::int64_t>(l.steps.size());
@@ -147,6 +157,7 @@ void WarpProgram::load_step(const Layout& l, std::int64_t kb, int buf, std::int3
 void WarpProgram::build_kblock(std::int64_t kb) {
   const KernelConfig& k = *spec_.kernel;
   const std::int64_t kblocks = work_.k_blocks();
+  const KBlock& b = work_.kblock(kb);
   if (!compute_) {
     if (k.global_loads == GlobalLoad::tma && warp_ == k.compute_warps()) {
       ops_.push_back({WarpOpKind::copy, false, false, false, kb, -1, {-1, -1}, 0});
@@ -195,17 +206,26 @@ void WarpProgram::build_kblock(std::int64_t kb) {
       next_kblock();
     }
     const int buf = static_cast<int>((parity_ + st) % 2);
-    const std::int64_t here = l.steps[st].mmas;
-    for (std::int64_t t = 0; t < here; ++t) {
-      const int i = static_cast<int>(t) / nj;
-      const int j = static_cast<int>(t) % nj;
-      WarpOp op{WarpOpKind::mma, l.steps[st].sparse, j > 0, false, kb, static_cast<std::int32_t>(t), {-1, -1}, 0};
+    const Step& step = l.steps[st];
+    const std::int64_t here = step.mmas;
+    std::int64_t t = 0;  // the step's MMAs so far
+    for (std::int64_t tile = first_tile_; tile < last_tile_; ++tile) {
+      const std::int64_t steps = step.sparse ? tiles_.sparse_steps(b, tile) : tiles_.dense_steps(b, tile);
+      if (steps <= step.index) continue;
+      // The warp's p-th tile accumulates in accumulator p (modulo its warp tile's).
+      const int a = static_cast<int>((tile - first_tile_) % acc);
+      const int i = a / nj;
+      const int j = a % nj;
+      WarpOp op{WarpOpKind::mma, step.sparse, j > 0, false, kb, static_cast<std::int32_t>(a), {-1, -1}, 0};
       if (l.n_a > 0) op.src[0] = a_slot(buf, i * l.n_a / std::max(1, mi));
       if (l.n_b > 0) op.src[1] = b_slot(buf, j * l.n_b / nj);
       op.bytes = clamp32(own > 0 ? share(own, static_cast<int>(t), static_cast<int>(here)) : 0);
       op.group = group;
+      op.tile = static_cast<std::int32_t>(tile);
+      op.step = step.sparse ? static_cast<std::int32_t>(tiles_.dense_steps(b, tile)) + step.index : step.index;
       ops_.push_back(op);
       last_mma_group = group;
+      ++t;
     }
   }
   parity_ = static_cast<int>((parity_ + l.steps.size()) % 2);

@@ -13,9 +13,10 @@
 // copies `stages - 1` k-blocks ahead (cp.async / LDG+STS); per k-step loads its A and B fragments
 // (ldmatrix, 512 bytes per instruction) where the kernel reads them from registers, then issues its
 // MMAs, n inner (A reused across n); and releases the buffer once what read it is done (its fragment
-// loads, or for wgmma, which reads shared memory itself, its MMAs). Its MMAs are its share of the
-// k-block's MMAs (KBlock::dense_mmas / sparse_mmas dealt over the issuing warps or warpgroups), laid
-// on its warp tile's accumulators: each MMA depends on the previous one into the same accumulator.
+// loads, or for wgmma, which reads shared memory itself, its MMAs). Its MMAs are those of its
+// instruction tiles (mma_tiles.h: the CTA's tiles dealt over the issuing warps or warpgroups), one
+// per tile and k-step, each on its tile's accumulator (the warp's p-th tile on accumulator p, modulo
+// the warp tile's): each MMA depends on the previous one into the same accumulator.
 // The epilogue: wait for every accumulator, write them to shared memory, meet the CTA's other compute
 // warps at a barrier, read the staged C tile back for the global store.
 // Left out: address arithmetic and loop control (issue slots the fast model does not charge either),
@@ -30,6 +31,7 @@
 #include "config/kernel_config.h"
 #include "regfile/register_file.h"
 #include "scheduler/cta_work.h"
+#include "sm/mma_tiles.h"
 #include "tensor_core/tensor_core.h"
 
 namespace stcsim {
@@ -56,6 +58,8 @@ struct WarpOp {
   std::int32_t bytes = 0;   // smem_read / smem_write; mma: shared-memory operand bytes it reads itself
   std::int32_t group = -1;  // mma: the commit-group slot it also completes (wgmma.wait_group)
   std::int32_t ways = 1;    // smem_read: bank-conflict degree (fragment loads of an unswizzled tile)
+  std::int32_t tile = -1;   // mma: the CTA's instruction tile it computes (mma_tiles.h)
+  std::int32_t step = 0;    // mma: its k-step in that tile within k-block `kb` (dense steps first)
 };
 
 // What the program builder needs of the GEMM: the kernel, its instructions and their fragments.
@@ -80,6 +84,7 @@ class WarpProgram {
   WarpProgram(const WarpProgramSpec& spec, const CtaWork& work, int warp);
 
   bool compute() const { return compute_; }
+  const CtaWork& work() const { return work_; }
   // Scoreboard slots the stream uses (accumulators first).
   int slots() const { return slots_; }
   int accumulators() const { return accumulators_; }
@@ -97,7 +102,8 @@ class WarpProgram {
   // A k-block's shape for this warp: its k-steps (MMA kind and count) and fragment loads per k-step.
   struct Step {
     bool sparse;
-    std::int64_t mmas;
+    std::int64_t mmas;   // this warp's tiles with a k-step here
+    std::int32_t index;  // the k-step's number among the k-block's steps of its kind
   };
   struct Layout {
     std::vector<Step> steps;
@@ -119,6 +125,8 @@ class WarpProgram {
   const CtaWork& work_;
   int warp_;
   bool compute_ = false;
+  MmaTiles tiles_;
+  std::int64_t first_tile_ = 0, last_tile_ = 0;  // this warp's tiles (an issuer's range)
   int accumulators_ = 1;
   int slots_ = 0;
   std::vector<WarpOp> ops_;  // the current chunk (prologue, one k-block, or the epilogue)

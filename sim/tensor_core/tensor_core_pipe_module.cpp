@@ -52,6 +52,9 @@ void TensorCorePipe::run() {
       const std::int64_t occupancy = last_occupancy_;
       const std::int64_t done = start + occupancy + last_latency_;
       if (p.counted) tc_->count(p.instr);
+      // Functional mode: the MMA's values, as it starts (the warpgroup's counting warp's part stands
+      // for the instruction).
+      if (p.counted && p.values != nullptr) p.values->mma(*p.pos, *p.work, p.tile, p.kb, p.step, in.nm());
       ++stats_.instructions;
       stats_.busy_cycles += static_cast<std::uint64_t>(occupancy);
       p.sink->slot_done(p.warp, p.dst, done);
