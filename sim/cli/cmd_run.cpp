@@ -51,7 +51,8 @@ constexpr const char* kUsage =
     "--functional (small GEMMs, at most 2^30 MACs per copy) first computes every GEMM for real from the\n"
     "compressed weights through the operand selector and the tensor-core lanes, compares it bit for bit\n"
     "with a reference GEMM of the pruned weights, prints the comparison (DIR/functional.csv with --out),\n"
-    "and fails if any GEMM differs.";
+    "and fails if any GEMM differs. With --model cycle the values are computed by the MMAs the cycle\n"
+    "model's warps issue, as its tensor cores start them (split-K launches refused); cycles are unchanged.";
 
 constexpr const char* kExamples =
     "  stcsim run --trace traces/bert-base_b32_s128.trace --pattern dense --pattern 2:4\n"

@@ -1,6 +1,7 @@
 #include "sm/kblock_cost.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "common/checked.h"
 #include "common/error.h"
@@ -31,6 +32,10 @@ KBlockCoster::KBlockCoster(const MachineConfig& machine, DType dtype, const Gemm
   units_ = std::max(1, machine.arch.sm.tensor_cores / tc_.cooperating());
   const TileShape cta = kc.cta_tile_for(dtype);
   const TileShape warp = kc.warp_tile_for(dtype);
+  cta_ = cta;
+  warp_ = warp;
+  issuers_ = std::max(1, kc.compute_warps() / tc_.cooperating());
+  groups_ = std::max(1, machine.arch.sm.sub_cores / tc_.cooperating());
   warp_rows_ = std::max(1, cta.m / warp.m);
   warp_cols_ = std::max(1, cta.n / warp.n);
   a_reuse_ = std::max(1, warp.n / std::max(1, shape.n));
@@ -59,6 +64,58 @@ KBlockCost KBlockCoster::cost(const KBlock& b) const {
   const auto& sc = machine_.arch.sm.shared_memory;
   const std::int64_t reads = static_cast<std::int64_t>(b.s_bytes) * warp_cols_ + static_cast<std::int64_t>(b.d_bytes) * warp_rows_;
   const std::int64_t writes = static_cast<std::int64_t>(b.s_bytes + b.d_bytes);
+  c.smem = ceil_div(reads, sc.bytes_per_clock) * fragment_ways_ + ceil_div(writes, sc.bytes_per_clock);
+  return c;
+}
+
+MmaTiles KBlockCoster::tiles_for(const CtaWork& w) const {
+  return MmaTiles(w, dense_.m, dense_.n, warp_.m, warp_.n, cta_.m, cta_.n, issuers_);
+}
+
+UnitLoad KBlockCoster::unit_load(const CtaWork& w, const MmaTiles& tiles) const {
+  // Issuer i's first warp is warp i * cooperating, on sub-core (i * cooperating) % sub_cores.
+  UnitLoad u;
+  u.groups = groups_;
+  std::vector<std::int64_t> per(static_cast<std::size_t>(groups_), 0);
+  for (int i = 0; i < issuers_; ++i) {
+    const auto [first, last] = tiles.range(i);
+    std::int64_t n = 0;
+    for (const KBlockRun& r : w.runs()) {
+      for (std::int64_t t = first; t < last; ++t) {
+        n += (tiles.dense_steps(r.block, t) + tiles.sparse_steps(r.block, t)) * r.repeat;
+      }
+    }
+    per[static_cast<std::size_t>(i % groups_)] += n;
+  }
+  for (const std::int64_t n : per) {
+    u.busiest = std::max(u.busiest, n);
+    u.total += n;
+  }
+  return u;
+}
+
+KBlockCost KBlockCoster::cost(const KBlock& b, const MmaTiles& tiles, const UnitLoad& load) const {
+  KBlockCost c = cost(b);
+  if (b.segment_steps.empty()) return c;
+  if (load.total > 0) {
+    const std::int64_t num = load.busiest * load.groups;
+    c.tensor_core = ceil_div(c.tensor_core * num, load.total);
+    c.regfile = ceil_div(c.regfile * num, load.total);
+  }
+  const std::int64_t s_read = static_cast<std::int64_t>(b.s_bytes) * warp_.m / std::max(1, cta_.m);
+  const std::int64_t d_read = static_cast<std::int64_t>(b.d_bytes) * warp_.n / std::max(1, cta_.n);
+  std::int64_t reads = 0;
+  for (int i = 0; i < issuers_; ++i) {
+    const auto [first, last] = tiles.range(i);
+    for (std::int64_t t = first; t < last; ++t) {
+      if (tiles.dense_steps(b, t) + tiles.sparse_steps(b, t) > 0) {
+        reads += s_read + d_read;
+        break;
+      }
+    }
+  }
+  const auto& sc = machine_.arch.sm.shared_memory;
+  const auto writes = static_cast<std::int64_t>(b.s_bytes + b.d_bytes);
   c.smem = ceil_div(reads, sc.bytes_per_clock) * fragment_ways_ + ceil_div(writes, sc.bytes_per_clock);
   return c;
 }

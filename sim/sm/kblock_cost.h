@@ -21,6 +21,7 @@
 #include "regfile/register_file.h"
 #include "scheduler/cta_work.h"
 #include "sm/mainloop.h"
+#include "sm/mma_tiles.h"
 #include "sm/sm_stats.h"
 #include "tensor_core/tensor_core.h"
 
@@ -30,12 +31,30 @@ namespace stcsim {
 // kernels, else ldmatrix_conflict_ways at the row pitch of cta_tile.k x 2 bytes (K-major tiles).
 int fragment_conflict_ways(const MachineConfig& machine);
 
+// Block sparsity's row segments issue unequal k-steps, so the warps of a CTA, and the sub-cores they
+// sit on, get unequal MMAs. Over the CTA's whole main loop: the busiest sub-core group's MMAs and
+// all of them, over `groups` groups (a warpgroup's instructions take every sub-core: one group).
+struct UnitLoad {
+  std::int64_t busiest = 0;
+  std::int64_t total = 0;
+  int groups = 1;
+};
+
 class KBlockCoster {
  public:
   // Throws UnsupportedError when the machine cannot run the GEMM's instructions.
   KBlockCoster(const MachineConfig& machine, DType dtype, const GemmMapping& mapping);
 
   KBlockCost cost(const KBlock& b) const;
+  // Under block sparsity, from the tiles the CTA's warps are dealt (tiles_for) and their load over
+  // the CTA (unit_load): the tensor-core and register-file terms are the busiest sub-core group's
+  // share of the MMAs rather than an even spread (warps run ahead of each other, so what binds is
+  // that group's total, not each k-block's busiest), and shared memory serves only the fragment
+  // reads of the warps with a step in this k-block (a warp whose segments keep no block here reads
+  // nothing). For the other families it is cost(b).
+  KBlockCost cost(const KBlock& b, const MmaTiles& tiles, const UnitLoad& load) const;
+  MmaTiles tiles_for(const CtaWork& w) const;
+  UnitLoad unit_load(const CtaWork& w, const MmaTiles& tiles) const;
   // What `repeat` such k-blocks make the SM's units count (instructions, MACs, selections, register
   // and shared-memory accesses), counted by the units themselves on scratch copies.
   SmActivity activity(const KBlock& b, std::int64_t repeat = 1) const;
@@ -78,6 +97,10 @@ class KBlockCoster {
   int fragment_ways_ = 1;  // bank-conflict degree of ldmatrix fragment reads (1: swizzled, or none)
   int warp_rows_ = 1;  // warps (or warpgroups) along the CTA tile's m
   int warp_cols_ = 1;  // along n
+  TileShape cta_;       // the kernel's CTA tile
+  TileShape warp_;      // its warp (warpgroup) tile
+  int issuers_ = 1;     // warps (warpgroups) issuing MMAs
+  int groups_ = 1;      // sub-core groups an issuer's instructions occupy (sub_cores / cooperating)
   std::int64_t drain_ = 0;
   std::int64_t sparse_meta_bits_ = 0;  // index bits one sparse instruction reads
 };

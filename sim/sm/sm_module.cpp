@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <deque>
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include "common/checked.h"
@@ -146,10 +147,15 @@ void SmModule::run_cta(std::size_t /*slot*/, std::size_t cta) {
 
   const KernelConfig& kernel = l.coster->machine().kernel;  // the launch's kernel (one of the candidates)
   Mainloop ml(sim_cycle_now(), w.k_blocks(), kernel.stages, l.coster->drain_cycles());
-  // Equal consecutive k-blocks cost the same: price each run once.
+  // Equal consecutive k-blocks cost the same: price each run once. Block sparsity's row segments
+  // issue unequal steps: priced from the tiles the warps are dealt.
+  const std::optional<MmaTiles> tiles =
+      w.segment_rows.empty() ? std::nullopt : std::optional<MmaTiles>(l.coster->tiles_for(w));
+  const UnitLoad load = tiles ? l.coster->unit_load(w, *tiles) : UnitLoad{};
+  const auto price = [&](const KBlock& b) { return tiles ? l.coster->cost(b, *tiles, load) : l.coster->cost(b); };
   std::size_t run = 0;
   std::int64_t left_in_run = w.runs().empty() ? 0 : w.runs()[0].repeat;
-  KBlockCost cost = w.runs().empty() ? KBlockCost{} : l.coster->cost(w.runs()[0].block);
+  KBlockCost cost = w.runs().empty() ? KBlockCost{} : price(w.runs()[0].block);
   // Loads issue as their buffers free; each k-block takes the SM's tensor cores when its tiles have
   // arrived, in the order tiles arrive across the SM's slots (not the order loads were issued).
   std::deque<std::pair<std::int64_t, KBlockCost>> in_flight;  // arrival and cost, in k-block order
@@ -164,7 +170,7 @@ void SmModule::run_cta(std::size_t /*slot*/, std::size_t cta) {
       if (left_in_run == 0) {
         ++run;
         left_in_run = w.runs()[run].repeat;
-        cost = l.coster->cost(w.runs()[run].block);
+        cost = price(w.runs()[run].block);
       }
       if (reqs_for != i) {
         reqs = kblock_requests(l, pos, w, w.runs()[run].block, i);

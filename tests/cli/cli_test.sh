@@ -185,6 +185,24 @@ case_run_functional() {
   expect_err "over functional mode's limit" "$STCSIM" run --gemm 4096x4096x4096 --functional
 }
 
+case_run_functional_cycle() {
+  # Through the cycle model's MMAs every pattern equals the reference GEMM, and --functional changes
+  # no byte of the timing results; split-K launches are refused in one line.
+  local pats=(--pattern dense --pattern 2:4 --pattern 16:2:8 --pattern 'tw(g=32,sparsity=0.5)'
+    --pattern 'tvw(g=32,sparsity=0.5,n=2,m=4)' --pattern 'block(b=8,sparsity=0.5)' --pattern 'unstructured(sparsity=0.8)')
+  for c in configs/h100.yaml configs/a100.yaml configs/v100.yaml; do
+    expect_ok "$STCSIM" run --config "$c" --gemm 200x72x136 --model cycle "${pats[@]}" --functional --out "$TMP/fc"
+    contains "every GEMM equals the reference bit for bit"
+    [ "$(grep -c ',0,0,1$' "$TMP/fc/functional.csv")" -eq 7 ] || fail "$c: functional.csv: 7 exact rows expected"
+    grep -q "cycle model: .* MMAs as its warps issued them" "$TMP/fc/functional.csv" || fail "$c: functional.csv does not name the cycle model's MMAs"
+    expect_ok "$STCSIM" run --config "$c" --gemm 200x72x136 --model cycle "${pats[@]}" --out "$TMP/fc0"
+    cmp -s "$TMP/fc/results.csv" "$TMP/fc0/results.csv" || fail "$c: --functional changed results.csv"
+    cmp -s "$TMP/fc/stats.yaml" "$TMP/fc0/stats.yaml" || fail "$c: --functional changed stats.yaml"
+  done
+  expect_err "functional mode through the cycle model takes no split-k launch" \
+    "$STCSIM" run --gemm 256x256x4096 --model cycle --functional --set kernel.split_k=2 --set 'kernel.candidates=[]'
+}
+
 case_run_cluster() {
   # D tiles multicast in 2-CTA clusters: fewer L2 bytes, the same DRAM bytes, no more cycles (the
   # machine's kernel alone, without the candidates it could choose among).

@@ -75,3 +75,55 @@ TEST_CASE("an A100 mma.sp k-block spreads over four sub-cores and pays its laten
   const KBlockCost none = sparse.cost(KBlock{});
   CHECK(none.cycles() == 0);
 }
+
+TEST_CASE("block sparsity: the busiest sub-core's share of the MMAs, and only warps with a step read shared memory", "[sm][kblock]") {
+  const MachineConfig a100 = machine("a100.yaml");
+  const KBlockCoster coster(a100, DType::fp16, mapping_of(a100, "block(b=32,sparsity=0.5)"));
+  // 128x128 CTA of four 64x64 warps, one per sub-core; 32-row block segments: segment 0 is warps
+  // 0 and 1's top half, segment 3 warps 2 and 3's bottom half. m16n8k16: 2 x 16 tiles a segment.
+  CtaWork w;
+  w.rows = 128;
+  w.cols = 128;
+  w.segment_rows = {32, 32, 32, 32};
+  KBlock top;
+  top.segment_steps = {4, 0, 0, 0};
+  top.dense_mmas = 32 * 4;
+  top.s_bytes = 32 * 64 * 2;
+  top.d_bytes = 64 * 128 * 2;
+  KBlock bottom = top;
+  bottom.segment_steps = {0, 0, 0, 4};
+  const MmaTiles tiles = coster.tiles_for(w);
+  REQUIRE(tiles.count() == 8 * 16);
+
+  // Segments 0 and 3 by turns: every sub-core gets 64 MMAs over the main loop, and the k-blocks cost
+  // an even spread: 128 MMAs over 4 tensor cores at 8 cycles (m16n8k16, 256 MACs per clock).
+  CtaWork even = w;
+  even.add(top, 0);
+  even.add(bottom, 1);
+  const UnitLoad balanced = coster.unit_load(even, tiles);
+  CHECK(balanced.busiest == 64);
+  CHECK(balanced.total == 256);
+  CHECK(coster.cost(top, tiles, balanced).tensor_core == 32 * 8);
+  // Segment 0 only: sub-cores 0 and 1 do all of it, 64 MMAs each per k-block.
+  CtaWork skewed = w;
+  skewed.add(top, 0);
+  skewed.add(top, 1);
+  const UnitLoad lopsided = coster.unit_load(skewed, tiles);
+  CHECK(lopsided.busiest == 128);
+  const KBlockCost c = coster.cost(top, tiles, lopsided);
+  CHECK(c.tensor_core == 64 * 8);
+  CHECK(c.regfile == coster.cost(top).regfile * 2);
+  // Shared memory: warps 0 and 1 read their halves of S's rows and of D's columns; warps 2 and 3,
+  // with no step here, read nothing. Both tiles are written as they land.
+  const std::int64_t reads = 2 * (top.s_bytes / 2 + top.d_bytes / 2);
+  const std::int64_t writes = top.s_bytes + top.d_bytes;
+  const std::int64_t bpc = a100.arch.sm.shared_memory.bytes_per_clock;
+  CHECK(c.smem == (reads + bpc - 1) / bpc * fragment_conflict_ways(a100) + (writes + bpc - 1) / bpc);
+  CHECK(c.smem < coster.cost(top).smem);
+  // Without segments it is the plain cost.
+  KBlock plain;
+  plain.dense_mmas = 128;
+  plain.s_bytes = 128 * 64 * 2;
+  plain.d_bytes = 64 * 128 * 2;
+  CHECK(coster.cost(plain, tiles, lopsided).cycles() == coster.cost(plain).cycles());
+}
