@@ -3,8 +3,11 @@
 // machine: waves of sms x ctas_per_sm resident CTAs and the spread of work between CTAs.
 //
 // CTAs per SM follow from the kernel's resources against one SM's: shared memory, warps and the
-// resident-CTA limit. Left out: the register limit (registers per thread are not configured) and
-// the GPU's own block scheduler policy beyond first-come-first-served.
+// resident-CTA limit. Left out: the register file's bound (KernelConfig::register_bytes_per_cta is
+// checked against one SM's file, not divided into it) and the GPU's own block scheduler policy
+// beyond first-come-first-served: at a launch's start the SMs' slots ask in process order, SM by
+// SM, so a launch smaller than sms x ctas_per_sm fills some SMs' slots first (README, "How well it
+// predicts").
 #pragma once
 
 #include <cstdint>
