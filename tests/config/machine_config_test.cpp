@@ -196,6 +196,24 @@ TEST_CASE("the H200 is the H100 SXM5 with other memory", "[config][machine]") {
   CHECK_THAT(d, Catch::Contains("DRAM 4800 GB/s (90% achievable), L2 60 MiB"));
 }
 
+TEST_CASE("a PCIe H100 machine runs its SXM5 twin's kernel, whichever kernel it is", "[config][machine]") {
+  // The PCIe machines differ from the SXM5 ones in the arch only (arch/h100_pcie.yaml); their kernels
+  // are the SXM5 machines' kernels key for key. (h100_pcie_mma_sp.yaml once took the wgmma kernel's
+  // 12 warps per CTA into its mma.sp kernel by including h100_pcie.yaml.)
+  for (const auto& [pcie, sxm] : std::vector<std::pair<std::string, std::string>>{
+           {"h100_pcie.yaml", "h100.yaml"}, {"h100_pcie_mma_sp.yaml", "h100_mma_sp.yaml"}}) {
+    INFO(pcie << " against " << sxm);
+    const MachineConfig a = load_machine_config(config_path(pcie));
+    const MachineConfig b = load_machine_config(config_path(sxm));
+    CHECK(a.kernel == b.kernel);
+    CHECK(a.kernel_candidates == b.kernel_candidates);
+    CHECK(a.energy == b.energy);
+    CHECK(a.arch.sms == 114);
+    CHECK(b.arch.sms == 132);
+  }
+  CHECK(load_machine_config(config_path("h100_pcie_mma_sp.yaml")).kernel.warps_per_cta == 4);
+}
+
 TEST_CASE("lookups return nothing for what a GPU lacks", "[config][machine]") {
   const MachineConfig v = load_machine_config(config_path("v100.yaml"));
   CHECK(v.arch.tensor_core.dense_macs_per_clock(DType::fp16) == 64);
