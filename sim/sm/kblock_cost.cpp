@@ -61,11 +61,14 @@ KBlockCost KBlockCoster::cost(const KBlock& b) const {
                   (has_sparse_ ? sparse_per_unit * tc_.occupancy_cycles(sparse_) : 0);
   c.regfile = rf_.cycles(dense_frag_, dense_per_unit, a_reuse_) +
               (has_sparse_ ? rf_.cycles(sparse_frag_, sparse_per_unit, a_reuse_) : 0);
-  const auto& sc = machine_.arch.sm.shared_memory;
-  const std::int64_t reads = static_cast<std::int64_t>(b.s_bytes) * warp_cols_ + static_cast<std::int64_t>(b.d_bytes) * warp_rows_;
-  const std::int64_t writes = static_cast<std::int64_t>(b.s_bytes + b.d_bytes);
-  c.smem = ceil_div(reads, sc.bytes_per_clock) * fragment_ways_ + ceil_div(writes, sc.bytes_per_clock);
+  c.smem = smem_cycles(b, static_cast<std::int64_t>(b.s_bytes) * warp_cols_ + static_cast<std::int64_t>(b.d_bytes) * warp_rows_);
   return c;
+}
+
+std::int64_t KBlockCoster::smem_cycles(const KBlock& b, std::int64_t reads) const {
+  const auto& sc = machine_.arch.sm.shared_memory;
+  const auto writes = static_cast<std::int64_t>(b.s_bytes + b.d_bytes);
+  return ceil_div(reads, sc.bytes_per_clock) * fragment_ways_ + ceil_div(writes, sc.bytes_per_clock);
 }
 
 MmaTiles KBlockCoster::tiles_for(const CtaWork& w) const {
@@ -78,13 +81,8 @@ UnitLoad KBlockCoster::unit_load(const CtaWork& w, const MmaTiles& tiles) const 
   u.groups = groups_;
   std::vector<std::int64_t> per(static_cast<std::size_t>(groups_), 0);
   for (int i = 0; i < issuers_; ++i) {
-    const auto [first, last] = tiles.range(i);
     std::int64_t n = 0;
-    for (const KBlockRun& r : w.runs()) {
-      for (std::int64_t t = first; t < last; ++t) {
-        n += (tiles.dense_steps(r.block, t) + tiles.sparse_steps(r.block, t)) * r.repeat;
-      }
-    }
+    for (const KBlockRun& r : w.runs()) n += tiles.issuer_mmas(r.block, i) * r.repeat;
     per[static_cast<std::size_t>(i % groups_)] += n;
   }
   for (const std::int64_t n : per) {
@@ -106,17 +104,9 @@ KBlockCost KBlockCoster::cost(const KBlock& b, const MmaTiles& tiles, const Unit
   const std::int64_t d_read = static_cast<std::int64_t>(b.d_bytes) * warp_.n / std::max(1, cta_.n);
   std::int64_t reads = 0;
   for (int i = 0; i < issuers_; ++i) {
-    const auto [first, last] = tiles.range(i);
-    for (std::int64_t t = first; t < last; ++t) {
-      if (tiles.dense_steps(b, t) + tiles.sparse_steps(b, t) > 0) {
-        reads += s_read + d_read;
-        break;
-      }
-    }
+    if (tiles.issuer_mmas(b, i) > 0) reads += s_read + d_read;
   }
-  const auto& sc = machine_.arch.sm.shared_memory;
-  const auto writes = static_cast<std::int64_t>(b.s_bytes + b.d_bytes);
-  c.smem = ceil_div(reads, sc.bytes_per_clock) * fragment_ways_ + ceil_div(writes, sc.bytes_per_clock);
+  c.smem = smem_cycles(b, reads);
   return c;
 }
 

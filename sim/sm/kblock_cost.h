@@ -83,6 +83,10 @@ class KBlockCoster {
   std::int64_t sparse_metadata_bits() const { return sparse_meta_bits_; }
 
  private:
+  // Shared-memory cycles of k-block b: `reads` fragment bytes at the conflict degree, and both tiles
+  // written as they land.
+  std::int64_t smem_cycles(const KBlock& b, std::int64_t reads) const;
+
   const MachineConfig& machine_;
   DType dtype_;
   TensorCore tc_;

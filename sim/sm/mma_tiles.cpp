@@ -69,4 +69,11 @@ std::int64_t MmaTiles::sparse_steps(const KBlock& b, std::int64_t /*t*/) const {
   return b.sparse_mmas / count();
 }
 
+std::int64_t MmaTiles::issuer_mmas(const KBlock& b, int issuer) const {
+  const auto [first, last] = range(issuer);
+  std::int64_t n = 0;
+  for (std::int64_t t = first; t < last; ++t) n += dense_steps(b, t) + sparse_steps(b, t);
+  return n;
+}
+
 }  // namespace stcsim

@@ -46,6 +46,8 @@ class MmaTiles {
   // Dense and sparse k-steps tile t issues in k-block b.
   std::int64_t dense_steps(const KBlock& b, std::int64_t t) const;
   std::int64_t sparse_steps(const KBlock& b, std::int64_t t) const;
+  // The MMAs issuer i issues in k-block b: its tiles' dense and sparse k-steps.
+  std::int64_t issuer_mmas(const KBlock& b, int issuer) const;
 
  private:
   std::vector<MmaTile> tiles_;

@@ -13,6 +13,7 @@
 #include "config/machine_config.h"
 #include "gpu/simulation.h"
 #include "sparsity/registry.h"
+#include "support/gemm_runs.h"
 
 using namespace stcsim;
 
@@ -37,14 +38,7 @@ GemmOp gemm(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& p
 void check_exact(const std::string& config, const std::vector<GemmOp>& grid) {
   const MachineConfig mc =
       load_machine_config(std::string(STCSIM_SOURCE_DIR) + "/configs/" + config, {"kernel.dense_fallback=false"});
-  std::vector<RunInput> runs;
-  for (const GemmOp& g : grid) {
-    Trace t;
-    t.source = "grid";
-    t.ops = {g};
-    t.lines = {1};
-    runs.push_back({g.layer, t});
-  }
+  const std::vector<RunInput> runs = testing::one_run_per_gemm(grid);
   SimOptions opts;
   opts.model = SimModel::cycle;
   opts.functional = true;

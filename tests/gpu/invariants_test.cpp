@@ -28,6 +28,7 @@
 #include "scheduler/launch_plan.h"
 #include "scheduler/tile_scheduler.h"
 #include "sm/kblock_cost.h"
+#include "support/gemm_runs.h"
 
 using namespace stcsim;
 
@@ -251,14 +252,7 @@ Seen check_line(const MachineConfig& machine, const GemmOp& g, const RunResult& 
 }
 
 std::vector<Seen> run_grid(const MachineConfig& mc, const std::vector<GemmOp>& grid, SimModel model = SimModel::fast) {
-  std::vector<RunInput> runs;
-  for (const GemmOp& g : grid) {
-    Trace t;
-    t.source = "grid";
-    t.ops = {g};
-    t.lines = {1};
-    runs.push_back({g.layer, t});
-  }
+  const std::vector<RunInput> runs = testing::one_run_per_gemm(grid);
   SimOptions opts;
   opts.model = model;
   const SimResult res = simulate(mc, runs, opts);
