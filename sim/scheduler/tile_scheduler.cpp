@@ -26,7 +26,8 @@ std::optional<std::size_t> TileScheduler::next(int sm) {
   return next_++;
 }
 
-int TileScheduler::ctas_per_sm(const MachineConfig& machine, std::int64_t smem_bytes, int threads) {
+int TileScheduler::ctas_per_sm(const MachineConfig& machine, std::int64_t smem_bytes, int threads,
+                               std::int64_t register_bytes) {
   const SmConfig& sm = machine.arch.sm;
   if (smem_bytes > sm.shared_memory.bytes_per_cta) {
     throw Error(fmt::format("tile scheduler: a CTA needs {} bytes of shared memory, more than the {} one CTA may have",
@@ -36,14 +37,20 @@ int TileScheduler::ctas_per_sm(const MachineConfig& machine, std::int64_t smem_b
   if (warps > sm.max_warps) {
     throw Error(fmt::format("tile scheduler: a CTA of {} warps exceeds the {} an SM holds", warps, sm.max_warps));
   }
+  if (register_bytes > sm.register_file.bytes) {
+    throw Error(fmt::format("tile scheduler: a CTA needs {} bytes of registers, more than the SM's {}", register_bytes,
+                            sm.register_file.bytes));
+  }
   std::int64_t n = std::min(sm.max_ctas, sm.max_warps / warps);
   if (smem_bytes > 0) n = std::min(n, sm.shared_memory.bytes / smem_bytes);
+  if (register_bytes > 0) n = std::min(n, sm.register_file.bytes / register_bytes);
   if (n < 1) throw Error("tile scheduler: one CTA does not fit an SM");
   return static_cast<int>(n);
 }
 
 int TileScheduler::ctas_per_sm(const MachineConfig& machine) {
-  return ctas_per_sm(machine, machine.kernel.smem_bytes_per_cta(), machine.kernel.threads_per_cta());
+  const KernelConfig& k = machine.kernel;
+  return ctas_per_sm(machine, k.smem_bytes_per_cta(), k.threads_per_cta(), k.register_bytes_per_cta());
 }
 
 SchedulerStats launch_stats(const LaunchPlan& plan, int sms, int ctas_per_sm) {

@@ -2,12 +2,12 @@
 // CTAs of a LaunchPlan, in its order, to SMs as they free up, and reports how the launch fills the
 // machine: waves of sms x ctas_per_sm resident CTAs and the spread of work between CTAs.
 //
-// CTAs per SM follow from the kernel's resources against one SM's: shared memory, warps and the
-// resident-CTA limit. Left out: the register file's bound (KernelConfig::register_bytes_per_cta is
-// checked against one SM's file, not divided into it) and the GPU's own block scheduler policy
-// beyond first-come-first-served: at a launch's start the SMs' slots ask in process order, SM by
-// SM, so a launch smaller than sms x ctas_per_sm fills some SMs' slots first (README, "How well it
-// predicts").
+// CTAs per SM follow from the kernel's resources against one SM's: shared memory, warps, registers
+// (KernelConfig::register_bytes_per_cta, a lower bound on what a compiled kernel holds) and the
+// resident-CTA limit. Dispatch is first-come-first-served; at a launch's start the SMs' slots ask
+// breadth-first (every SM's first slot, then every second one: SmModule::slot), so a launch smaller
+// than sms x ctas_per_sm spreads over the SMs as a GPU's block scheduler spreads it. Left out: the
+// hardware's own policy beyond that (GPC order, clusters' placement).
 #pragma once
 
 #include <cstdint>
@@ -56,10 +56,13 @@ class TileScheduler {
   const std::vector<std::uint64_t>& per_sm() const { return per_sm_; }
   const SchedulerStats& stats() const { return stats_; }
 
-  // Resident CTAs per SM for a CTA needing `smem_bytes` of shared memory and `threads` threads:
-  // min(max_ctas, smem / smem_bytes, max_warps / warps). Throws Error when one CTA does not fit.
-  static int ctas_per_sm(const MachineConfig& machine, std::int64_t smem_bytes, int threads);
-  // The same for the configured kernel (its dense shared-memory bound and threads per CTA).
+  // Resident CTAs per SM for a CTA needing `smem_bytes` of shared memory, `threads` threads and
+  // `register_bytes` of register file: min(max_ctas, smem / smem_bytes, max_warps / warps,
+  // register file / register_bytes), the register bound being the CUDA occupancy calculator's
+  // (warps allocated whole). Throws Error when one CTA does not fit.
+  static int ctas_per_sm(const MachineConfig& machine, std::int64_t smem_bytes, int threads,
+                         std::int64_t register_bytes);
+  // The same for the configured kernel (its dense shared-memory bound, threads and registers per CTA).
   static int ctas_per_sm(const MachineConfig& machine);
 
  private:

@@ -1,6 +1,7 @@
 #include "sm/kblock_cost.h"
 
 #include <algorithm>
+#include <functional>
 #include <vector>
 
 #include "common/checked.h"
@@ -62,7 +63,38 @@ KBlockCost KBlockCoster::cost(const KBlock& b) const {
   c.regfile = rf_.cycles(dense_frag_, dense_per_unit, a_reuse_) +
               (has_sparse_ ? rf_.cycles(sparse_frag_, sparse_per_unit, a_reuse_) : 0);
   c.smem = smem_cycles(b, static_cast<std::int64_t>(b.s_bytes) * warp_cols_ + static_cast<std::int64_t>(b.d_bytes) * warp_rows_);
+  add_latencies(b, c);
   return c;
+}
+
+bool KBlockCoster::copies_after_tiles() const {
+  const KernelConfig& k = machine_.kernel;
+  return k.global_loads != GlobalLoad::tma && k.stages >= 2;
+}
+
+void KBlockCoster::add_latencies(const KBlock& b, KBlockCost& c) const {
+  const auto& sc = machine_.arch.sm.shared_memory;
+  c.landing = ceil_div(static_cast<std::int64_t>(b.s_bytes + b.d_bytes), sc.bytes_per_clock);
+  if (!copies_after_tiles()) return;
+  // Between the tiles landing and the previous buffer's release each sub-core issues, after the
+  // wait, one k-step's fragment loads (512 bytes an ldmatrix) and one k-step's MMAs for each of its
+  // compute warps: the first MMAs at one a cycle into the math queue and the operand collector,
+  // the rest as the register file delivers their operands.
+  const std::int64_t mmas = b.dense_mmas + b.sparse_mmas;
+  const std::int64_t tiles = std::int64_t{ceil_div(cta_.m, dense_.m)} * ceil_div(cta_.n, dense_.n);
+  const std::int64_t ksteps = std::max<std::int64_t>(1, ceil_div(mmas, std::max<std::int64_t>(1, tiles)));
+  const KernelConfig& k = machine_.kernel;
+  std::int64_t frag_bytes = 0;
+  if (k.a_source == OperandSource::registers) frag_bytes += static_cast<std::int64_t>(b.s_bytes) * warp_.m / std::max(1, cta_.m);
+  if (k.b_source() == OperandSource::registers) frag_bytes += static_cast<std::int64_t>(b.d_bytes) * warp_.n / std::max(1, cta_.n);
+  const int sub_cores = std::max(1, machine_.arch.sm.sub_cores);
+  const std::int64_t warps = ceil_div(std::int64_t{k.compute_warps()}, std::int64_t{sub_cores});
+  const std::int64_t loads = warps * ceil_div(ceil_div(frag_bytes, ksteps), std::int64_t{512});
+  const std::int64_t step = warps * ceil_div(ceil_div(mmas, issuers_), ksteps);
+  const std::int64_t queued = std::min<std::int64_t>(step, machine_.arch.sm.math_queue_depth + 1);
+  const bool sparse = b.sparse_mmas > 0;
+  const std::int64_t rf = rf_.cycles(sparse ? sparse_frag_ : dense_frag_, step, a_reuse_);
+  c.release_tail = 1 + loads + queued + ceil_div((step - queued) * rf, std::max<std::int64_t>(1, step));
 }
 
 std::int64_t KBlockCoster::smem_cycles(const KBlock& b, std::int64_t reads) const {
@@ -76,15 +108,23 @@ MmaTiles KBlockCoster::tiles_for(const CtaWork& w) const {
 }
 
 UnitLoad KBlockCoster::unit_load(const CtaWork& w, const MmaTiles& tiles) const {
+  return load_over_groups([&](int i) {
+    std::int64_t n = 0;
+    for (const KBlockRun& r : w.runs()) n += tiles.issuer_mmas(r.block, i) * r.repeat;
+    return n;
+  });
+}
+
+UnitLoad KBlockCoster::kblock_load(const KBlock& b, const MmaTiles& tiles) const {
+  return load_over_groups([&](int i) { return tiles.issuer_mmas(b, i); });
+}
+
+UnitLoad KBlockCoster::load_over_groups(const std::function<std::int64_t(int)>& mmas_of) const {
   // Issuer i's first warp is warp i * cooperating, on sub-core (i * cooperating) % sub_cores.
   UnitLoad u;
   u.groups = groups_;
   std::vector<std::int64_t> per(static_cast<std::size_t>(groups_), 0);
-  for (int i = 0; i < issuers_; ++i) {
-    std::int64_t n = 0;
-    for (const KBlockRun& r : w.runs()) n += tiles.issuer_mmas(r.block, i) * r.repeat;
-    per[static_cast<std::size_t>(i % groups_)] += n;
-  }
+  for (int i = 0; i < issuers_; ++i) per[static_cast<std::size_t>(i % groups_)] += mmas_of(i);
   for (const std::int64_t n : per) {
     u.busiest = std::max(u.busiest, n);
     u.total += n;
@@ -95,10 +135,15 @@ UnitLoad KBlockCoster::unit_load(const CtaWork& w, const MmaTiles& tiles) const 
 KBlockCost KBlockCoster::cost(const KBlock& b, const MmaTiles& tiles, const UnitLoad& load) const {
   KBlockCost c = cost(b);
   if (b.segment_steps.empty()) return c;
-  if (load.total > 0) {
-    const std::int64_t num = load.busiest * load.groups;
-    c.tensor_core = ceil_div(c.tensor_core * num, load.total);
-    c.regfile = ceil_div(c.regfile * num, load.total);
+  // With two stages a warp cannot run more than a k-block ahead of the others (each buffer is
+  // refilled only once every warp is done with it), so this k-block's busiest group binds; with more,
+  // warps run ahead and the CTA's totals do.
+  UnitLoad here = load;
+  if (machine_.kernel.stages <= 2) here = kblock_load(b, tiles);
+  if (here.total > 0) {
+    const std::int64_t num = here.busiest * here.groups;
+    c.tensor_core = ceil_div(c.tensor_core * num, here.total);
+    c.regfile = ceil_div(c.regfile * num, here.total);
   }
   const std::int64_t s_read = static_cast<std::int64_t>(b.s_bytes) * warp_.m / std::max(1, cta_.m);
   const std::int64_t d_read = static_cast<std::int64_t>(b.d_bytes) * warp_.n / std::max(1, cta_.n);
@@ -107,7 +152,7 @@ KBlockCost KBlockCoster::cost(const KBlock& b, const MmaTiles& tiles, const Unit
     if (tiles.issuer_mmas(b, i) > 0) reads += s_read + d_read;
   }
   c.smem = smem_cycles(b, reads);
-  return c;
+  return c;  // cost(b) added the latencies
 }
 
 SmActivity KBlockCoster::activity(const KBlock& b, std::int64_t repeat) const {

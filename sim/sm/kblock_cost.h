@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "config/machine_config.h"
 #include "mapping/math_path.h"
@@ -48,8 +49,9 @@ class KBlockCoster {
   KBlockCost cost(const KBlock& b) const;
   // Under block sparsity, from the tiles the CTA's warps are dealt (tiles_for) and their load over
   // the CTA (unit_load): the tensor-core and register-file terms are the busiest sub-core group's
-  // share of the MMAs rather than an even spread (warps run ahead of each other, so what binds is
-  // that group's total, not each k-block's busiest), and shared memory serves only the fragment
+  // share of the MMAs rather than an even spread (with more than two stages warps run ahead of each
+  // other, so what binds is that group's total over the CTA; with two, a warp is at most a k-block
+  // ahead and this k-block's busiest group binds), and shared memory serves only the fragment
   // reads of the warps with a step in this k-block (a warp whose segments keep no block here reads
   // nothing). For the other families it is cost(b).
   KBlockCost cost(const KBlock& b, const MmaTiles& tiles, const UnitLoad& load) const;
@@ -60,6 +62,9 @@ class KBlockCoster {
   SmActivity activity(const KBlock& b, std::int64_t repeat = 1) const;
   // The same summed over every k-block of a CTA's work.
   SmActivity activity(const CtaWork& w) const;
+  // Whether the compute warps issue the copies after waiting for the tiles before them (cp.async or
+  // LDG+STS, stages >= 2: Mainloop's copies_after_tiles), rather than a TMA producer warp.
+  bool copies_after_tiles() const;
   // MMA latency beyond occupancy, paid once when a CTA's main loop drains.
   std::int64_t drain_cycles() const { return drain_; }
   // The epilogue of a CTA writing `c_bytes`: its accumulators, converted, go through shared memory
@@ -86,6 +91,13 @@ class KBlockCoster {
   // Shared-memory cycles of k-block b: `reads` fragment bytes at the conflict degree, and both tiles
   // written as they land.
   std::int64_t smem_cycles(const KBlock& b, std::int64_t reads) const;
+  // One k-block's MMAs over the sub-core groups (unit_load's split, for k-block b alone).
+  UnitLoad kblock_load(const KBlock& b, const MmaTiles& tiles) const;
+  // The MMAs of each issuer (mmas_of(i)) summed over the sub-core groups the issuers run on.
+  UnitLoad load_over_groups(const std::function<std::int64_t(int)>& mmas_of) const;
+  // Sets c's latencies: landing (both tiles written at the shared-memory bytes per clock) and, when
+  // copies_after_tiles, release_tail.
+  void add_latencies(const KBlock& b, KBlockCost& c) const;
 
   const MachineConfig& machine_;
   DType dtype_;

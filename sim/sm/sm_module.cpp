@@ -79,6 +79,10 @@ void SmModule::start_launch(int slots) {
 void SmModule::slot(std::size_t index) {
   for (;;) {
     sc_core::wait(*slot_go_[index]);
+    // Breadth-first dealing at a launch's start: slot i of every SM asks i delta cycles in, so the
+    // first CTAs go one to an SM before any SM gets a second (as the GPU's block scheduler spreads a
+    // small grid). Later CTAs go to whichever slot frees first.
+    for (std::size_t d = 0; d < index; ++d) sc_core::wait(sc_core::SC_ZERO_TIME);
     try {
       while (const auto c = host_.next_cta(id_)) run_cta(index, *c);
     } catch (...) {
@@ -146,7 +150,7 @@ void SmModule::run_cta(std::size_t /*slot*/, std::size_t cta) {
   set_resident(+1);
 
   const KernelConfig& kernel = l.coster->machine().kernel;  // the launch's kernel (one of the candidates)
-  Mainloop ml(sim_cycle_now(), w.k_blocks(), kernel.stages, l.coster->drain_cycles());
+  Mainloop ml(sim_cycle_now(), w.k_blocks(), kernel.stages, l.coster->drain_cycles(), l.coster->copies_after_tiles());
   // Equal consecutive k-blocks cost the same: price each run once. Block sparsity's row segments
   // issue unequal steps: priced from the tiles the warps are dealt.
   const std::optional<MmaTiles> tiles =

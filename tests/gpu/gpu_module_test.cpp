@@ -89,7 +89,8 @@ TEST_CASE(
   // By hand from the config: both tiles miss in L2 and stream from DRAM one after the other at
   // bandwidth x efficiency / clock bytes per cycle, arriving DRAM latency after the last byte (the
   // L2's own path, bytes / 3900 + near latency 258, is shorter); the k-block's cost (shared memory
-  // bound, see sm_module_test.cpp for the dense one); the drain; the epilogue staging the C tile
+  // bound, see sm_module_test.cpp for the dense one), after the tiles land in shared memory (their
+  // write term), so that the k-block has its writes behind it; the drain; the epilogue staging the C tile
   // (128 x 256 x 2 = 65536 B) through shared memory, written and read at 124 B/clk, 2 x 529; the C
   // tile through the idle L2 link plus its near latency.
   const double dram_rate = mc.arch.dram.bandwidth_gbps * mc.arch.dram.efficiency * 1e6 / (mc.arch.clock_mhz * 1e3);
@@ -103,14 +104,15 @@ TEST_CASE(
   const std::int64_t epilogue = 2 * 529;
   const std::int64_t store = epilogue + l2(128.0 * 256 * 2);
   // Dense: S 128 x 64 x 2 = 16384 B, D 64 x 256 x 2 = 32768 B; 8 wgmma of 128 cycles = 1024, shared
-  // memory ceil((16384 + 2 x 32768) / 124) + ceil(49152 / 124) = 661 + 397 = 1058.
+  // memory ceil((16384 + 2 x 32768) / 124) + ceil(49152 / 124) = 661 + 397 = 1058: landing 397, then
+  // max(1024, 1058 - 397) = 1024.
   // The load issues one cycle after the launch starts (its k-block's TMA copy instruction).
-  const std::int64_t dense_cycles = 1 + dram(16384 + 32768) + 1058 + drain + store;
+  const std::int64_t dense_cycles = 1 + dram(16384 + 32768) + 397 + 1024 + drain + store;
   // 2:4: S values 128 x 32 x 2 = 8192 B and metadata 128 x 2 words x 4 = 1024 B, D 32768 B; 4 wgmma.sp
   // m64n256k32 of 128 cycles = 512, shared memory ceil((9216 + 2 x 32768) / 124) + ceil(41984 / 124)
-  // = 603 + 339 = 942.
-  const std::int64_t sparse_cycles = 1 + dram(9216 + 32768) + 942 + drain + store;
-  CHECK(dense_cycles == 1 + 615 + 1058 + 40 + 1058 + 17 + 258);
+  // = 603 + 339 = 942: landing 339, then max(512, 942 - 339) = 603.
+  const std::int64_t sparse_cycles = 1 + dram(9216 + 32768) + 339 + 603 + drain + store;
+  CHECK(dense_cycles == 1 + 615 + 397 + 1024 + 40 + 1058 + 17 + 258);
   CHECK(gpu.results()[0].cycles == static_cast<std::uint64_t>(dense_cycles));
   CHECK(gpu.results()[1].cycles == static_cast<std::uint64_t>(sparse_cycles));
   CHECK(gpu.results()[2].cycles == static_cast<std::uint64_t>(dense_cycles));
@@ -213,4 +215,26 @@ TEST_CASE("a probe times the first waves of an equal-work launch and scales them
   CHECK(r[2].scheduler.imbalance > 1.0);
   CHECK_FALSE(r[2].truncated);
   CHECK(r[2].estimated_cycles == r[2].cycles);
+}
+
+TEST_CASE("a launch smaller than the machine's CTA slots is dealt breadth-first: one CTA an SM before any gets a second",
+          "[gpu]") {
+  MachineConfig small = load_machine_config(std::string(STCSIM_SOURCE_DIR) + "/configs/a100.yaml",
+                                            {"kernel.candidates=[]", "kernel.cta_tile.m=64", "kernel.warp_tile.m=32",
+                                             "kernel.stages=2"});
+  REQUIRE(TileScheduler::ctas_per_sm(small) == 3);
+  // 640 x 1536 in 64x128 tiles: 120 CTAs on 108 SMs of 3 slots, all dealt at the launch's start.
+  const GemmOp g = gemm(640, 1536, 256, "dense");
+  const GemmMapping mg = map_gemm(g, small);
+  const LaunchPlan p = plan_launch(g, mg, small);
+  REQUIRE(p.ctas().size() == 120);
+  const KBlockCoster c(small, DType::fp16, mg);
+  GpuModule gpu("gpu", small);
+  gpu.add_launch(p, c, true);
+  sc_core::sc_start();
+  sanitizer_back_on_thread_stack();
+  REQUIRE_FALSE(gpu.error());
+  std::vector<int> held(4, 0);  // SMs that ran 0, 1, 2 and 3 CTAs
+  for (const auto& sm : gpu.sms()) ++held.at(static_cast<std::size_t>(sm->total().ctas));
+  CHECK(held == std::vector<int>{0, 96, 12, 0});
 }

@@ -34,11 +34,14 @@ MachineConfig bench_machine() {
 //                 D (64 x 256 x 2 = 32768 B) by its 2 warpgroup rows, ceil(81920 / 124) = 661, plus
 //                 both tiles written, ceil(49152 / 124) = 397: 1058
 // so a k-block lasts 1058 cycles (shared memory bound, 34 beyond the MMAs), and the CTA drains 40
-// cycles after its last k-block. Its epilogue stages the 128 x 256 fp16 C tile (65536 B) through
+// cycles after its last k-block. A k-block's tiles land in shared memory 397 cycles after they
+// arrive (the write term); a k-block that waited for them has its writes behind it and lasts 1024
+// (max of 1024 and 1058 - 397). Its epilogue stages the 128 x 256 fp16 C tile (65536 B) through
 // shared memory: written, ceil(65536 / 124) = 529, and read back, 529: the store issues 1058 cycles
 // after the drain.
 constexpr std::int64_t kTensorCore = 1024;
 constexpr std::int64_t kKBlock = 1058;
+constexpr std::int64_t kLanding = 397;
 constexpr std::int64_t kDrain = 40;
 constexpr std::int64_t kEpilogue = 1058;
 constexpr int kStages = 4;
@@ -178,22 +181,25 @@ TEST_CASE("an SM finishes a CTA of 1, 2 and stages + 1 k-blocks at the cycle the
   CHECK(one.coster().drain_cycles() == kDrain);
   CHECK(one.coster().epilogue_cycles(one.plan().work()[0].c_bytes) == kEpilogue);
 
-  // Each load issues one cycle after the last (the TMA copy instruction of its k-block takes the
-  // producer warp's issue slot), the first at t0 + 1.
-  // 1 k-block: load at t0 + 1, tiles L later, MMAs for one k-block, the drain, the epilogue, then the
-  // store.
-  const std::int64_t one_end = t0 + 1 + 3000 + kKBlock + kDrain + kEpilogue;
-  // 2 k-blocks: loads at t0 + 1 and t0 + 2 (4 buffers); the second k-block waits for the first's MMAs.
-  const std::int64_t two_end = t0 + 1 + 3000 + 2 * kKBlock + kDrain + kEpilogue;
+  // Each load issues one cycle after the last or after its buffer frees (the TMA copy instruction
+  // of its k-block takes the producer warp's issue slot), the first at t0 + 1.
+  // 1 k-block: load at t0 + 1, tiles L later, landed kLanding after, MMAs for one k-block that
+  // waited (kTensorCore), the drain, the epilogue, then the store.
+  const std::int64_t one_end = t0 + 1 + 3000 + kLanding + kTensorCore + kDrain + kEpilogue;
+  // 2 k-blocks: loads at t0 + 1 and t0 + 2 (4 buffers); the second k-block waits for the first's MMAs
+  // (its tiles landed during them: a full kKBlock).
+  const std::int64_t two_end = t0 + 1 + 3000 + kLanding + kTensorCore + kKBlock + kDrain + kEpilogue;
   // stages + 1 k-blocks, L = 5000: k-blocks 0..3 load at t0 + 1..4; k-block 4 reuses k-block 0's
-  // buffer, free when its MMAs end at t0 + 1 + L + c, and arrives L later, after k-block 3 is done
-  // (t0 + 1 + L + 4c < t0 + 1 + 2L + c since L > 3c).
-  const std::int64_t slow_reload = t0 + 1 + 5000 + kKBlock;
-  const std::int64_t slow_end = slow_reload + 5000 + kKBlock + kDrain + kEpilogue;
-  // stages + 1 k-blocks, L = 1000: k-block 4 arrives at t0 + 1 + 2L + c, before k-block 3 is done at
-  // t0 + 1 + L + 4c: the MMAs run back to back.
-  const std::int64_t fast_reload = t0 + 1 + 1000 + kKBlock;
-  const std::int64_t fast_end = t0 + 1 + 1000 + 5 * kKBlock + kDrain + kEpilogue;
+  // buffer, free when its MMAs end at a + c' (a = t0 + 1 + L + kLanding, c' = kTensorCore), issues a
+  // cycle later and lands L + kLanding after that, once k-block 3 is done at a + c' + 3c.
+  const std::int64_t a = t0 + 1 + 5000 + kLanding;
+  const std::int64_t slow_reload = a + kTensorCore + 1;
+  const std::int64_t slow_end = slow_reload + 5000 + kLanding + kTensorCore + kDrain + kEpilogue;
+  // stages + 1 k-blocks, L = 1000: k-block 4 lands before k-block 3 is done at b + c' + 3c: the MMAs
+  // run back to back, the last a full kKBlock.
+  const std::int64_t b = t0 + 1 + 1000 + kLanding;
+  const std::int64_t fast_reload = b + kTensorCore + 1;
+  const std::int64_t fast_end = b + kTensorCore + 4 * kKBlock + kDrain + kEpilogue;
   Watch w1("w1", one, one_end), w2("w2", two, two_end), w3("w3", slow, slow_end), w4("w4", fast, fast_end);
 
   sc_core::sc_start();
@@ -224,13 +230,14 @@ TEST_CASE("an SM finishes a CTA of 1, 2 and stages + 1 k-blocks at the cycle the
     CHECK(l.tiles[1].bytes == 32768);
   }
 
-  // The stall attribution of the slow CTA, by hand: the first k-block waits 1 + L for its tiles, the
-  // fifth waits from t0 + 1 + L + 4c (k-block 3 done) to its arrival at t0 + 1 + 2L + c; every k-block is
-  // 34 cycles beyond its MMAs on shared memory; the drain and the epilogue once.
+  // The stall attribution of the slow CTA, by hand: the first k-block waits 1 + L + kLanding for its
+  // tiles, the fifth from a + c' + 3c (k-block 3 done) to its tiles at a + c' + 1 + L + kLanding; the
+  // three k-blocks that did not wait are 34 cycles beyond their MMAs on shared memory; the drain and
+  // the epilogue once.
   const MainloopStats& s = slow.sm().total().mainloop;
-  CHECK(s.memory_stall_cycles == 1 + 5000 + (5000 - 3 * kKBlock));
+  CHECK(s.memory_stall_cycles == (1 + 5000 + kLanding) + (1 + 5000 + kLanding - 3 * kKBlock));
   CHECK(s.mma_cycles == 5 * kTensorCore);
-  CHECK(s.smem_stall_cycles == 5 * (kKBlock - kTensorCore));
+  CHECK(s.smem_stall_cycles == 3 * (kKBlock - kTensorCore));
   CHECK(s.regfile_stall_cycles == 0);
   CHECK(s.pipeline_cycles == kDrain);
   CHECK(s.epilogue_cycles == kEpilogue);
@@ -238,7 +245,7 @@ TEST_CASE("an SM finishes a CTA of 1, 2 and stages + 1 k-blocks at the cycle the
   CHECK(slow.sm().total().ctas == 1);
   // Resident from the launch until the store is issued.
   CHECK(slow.sm().total().resident_cycles == static_cast<std::uint64_t>(slow_end - t0));
-  CHECK(fast.sm().total().mainloop.memory_stall_cycles == 1 + 1000);
+  CHECK(fast.sm().total().mainloop.memory_stall_cycles == 1 + 1000 + kLanding);
 }
 
 TEST_CASE("two CTA slots of an SM share its tensor cores: their k-blocks run one after the other", "[gpu][sm]") {
@@ -257,17 +264,20 @@ TEST_CASE("two CTA slots of an SM share its tensor cores: their k-blocks run one
   // Both slots issue their first loads at t0 + 1 and their second at t0 + 2 (4 buffers each, one TMA
   // instruction a cycle): the tiles arrive at t0 + 1 + L and t0 + 2 + L.
   CHECK(issue_cycles(shared) == std::vector<std::int64_t>{t0 + 1, t0 + 1, t0 + 2, t0 + 2});
-  CHECK(alone.stores() == std::vector<std::int64_t>{t0 + 1 + L + 2 * kKBlock + kDrain + kEpilogue});
+  // The tiles land at r = t0 + 1 + L + kLanding; the first k-block to run waited for them (kTensorCore),
+  // the others' landed while other MMAs ran (kKBlock each).
+  const std::int64_t r = t0 + 1 + L + kLanding;
+  CHECK(alone.stores() == std::vector<std::int64_t>{r + kTensorCore + kKBlock + kDrain + kEpilogue});
   std::vector<std::int64_t> ends = shared.stores();
   std::sort(ends.begin(), ends.end());
-  // The tensor cores are booked in load order (slot 0's first k-block, slot 1's, then their second
-  // ones), so the first CTA's last k-block ends at t0 + 1 + L + 3c and the second's at + 4c; a slot's
+  // The tensor cores are taken in arrival order (slot 0's first k-block, slot 1's, then their second
+  // ones), so the first CTA's last k-block ends at r + c' + 2c and the second's at + 3c; a slot's
   // epilogue does not hold the tensor cores: the other slot's k-block runs during it.
-  CHECK(ends == std::vector<std::int64_t>{t0 + 1 + L + 3 * kKBlock + kDrain + kEpilogue,
-                                          t0 + 1 + L + 4 * kKBlock + kDrain + kEpilogue});
+  CHECK(ends == std::vector<std::int64_t>{r + kTensorCore + 2 * kKBlock + kDrain + kEpilogue,
+                                          r + kTensorCore + 3 * kKBlock + kDrain + kEpilogue});
   // Waiting for the other slot's MMAs is not a memory stall: only the first CTA waited for tiles.
   const MainloopStats& s = shared.sm().total().mainloop;
-  CHECK(s.memory_stall_cycles == static_cast<std::uint64_t>(1 + L));
+  CHECK(s.memory_stall_cycles == static_cast<std::uint64_t>(1 + L + kLanding));
   CHECK(s.mma_cycles == 4 * kTensorCore);
   CHECK(shared.sm().total().ctas == 2);
   // Resident from t0 until the second CTA's store.

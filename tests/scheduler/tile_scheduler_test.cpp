@@ -63,14 +63,25 @@ TEST_CASE("waves and imbalance", "[scheduler][dispatch]") {
   CHECK(launch_stats(plan, 511, 1).tail_ctas == 1);
 }
 
-TEST_CASE("CTAs per SM from shared memory, warps and the CTA limit", "[scheduler][dispatch]") {
+TEST_CASE("CTAs per SM from shared memory, warps, registers and the CTA limit", "[scheduler][dispatch]") {
   const MachineConfig h = load("h100.yaml");
   // 192 KiB of shared memory per CTA: one fits in 228 KiB.
   CHECK(TileScheduler::ctas_per_sm(h) == 1);
-  CHECK(TileScheduler::ctas_per_sm(h, 48 * 1024, 128) == 4);
-  CHECK(TileScheduler::ctas_per_sm(h, 0, 32) == h.arch.sm.max_ctas);
-  CHECK(TileScheduler::ctas_per_sm(h, 1024, 1024) == 2);  // 64 warps / 32
-  CHECK_THROWS_AS(TileScheduler::ctas_per_sm(h, 300 * 1024, 128), Error);
+  CHECK(TileScheduler::ctas_per_sm(h, 48 * 1024, 128, 0) == 4);
+  CHECK(TileScheduler::ctas_per_sm(h, 0, 32, 0) == h.arch.sm.max_ctas);
+  CHECK(TileScheduler::ctas_per_sm(h, 1024, 1024, 0) == 2);  // 64 warps / 32
+  CHECK_THROWS_AS(TileScheduler::ctas_per_sm(h, 300 * 1024, 128, 0), Error);
+  // Registers: 256 KiB per SM; 96 KiB per CTA leaves room for two, one byte more than half for one.
+  CHECK(TileScheduler::ctas_per_sm(h, 1024, 128, 96 * 1024) == 2);
+  CHECK(TileScheduler::ctas_per_sm(h, 1024, 128, 128 * 1024 + 1) == 1);
+  CHECK_THROWS_AS(TileScheduler::ctas_per_sm(h, 1024, 128, 256 * 1024 + 4), Error);
   const MachineConfig a = load("a100.yaml");
   CHECK(TileScheduler::ctas_per_sm(a) == a.arch.sm.shared_memory.bytes / a.kernel.smem_bytes_per_cta());
+  // V100's 128x128 wmma CTA: 4 warps, each thread with 128 accumulators, 32 fragment and 32 staged
+  // registers (192) hold 96 KiB; shared memory (32 KiB a CTA) would admit three.
+  const MachineConfig v = load("v100.yaml");
+  CHECK(v.kernel.min_registers_per_thread() == 192);
+  CHECK(v.kernel.register_bytes_per_cta() == 4 * 192 * 32 * 4);
+  CHECK(v.arch.sm.shared_memory.bytes / v.kernel.smem_bytes_per_cta() == 3);
+  CHECK(TileScheduler::ctas_per_sm(v) == 2);
 }

@@ -127,3 +127,34 @@ TEST_CASE("block sparsity: the busiest sub-core's share of the MMAs, and only wa
   plain.d_bytes = 64 * 128 * 2;
   CHECK(coster.cost(plain, tiles, lopsided).cycles() == coster.cost(plain).cycles());
 }
+
+TEST_CASE("a k-block's latencies: tiles landing, and the tail before a buffer is released", "[sm][kblock]") {
+  // H100 (TMA, a producer warp copies as buffers free): the tiles land at 124 bytes per clock and
+  // there is no release tail.
+  const MachineConfig h100 = machine("h100.yaml");
+  const KBlockCoster h(h100, DType::fp16, mapping_of(h100, "dense"));
+  CHECK_FALSE(h.copies_after_tiles());
+  KBlock hb;
+  hb.dense_mmas = 8;
+  hb.s_bytes = 128 * 64 * 2;
+  hb.d_bytes = 64 * 256 * 2;
+  CHECK(h.cost(hb).landing == (49152 + 123) / 124);
+  CHECK(h.cost(hb).release_tail == 0);
+  // V100's 64x128x32 wmma kernel (LDG+STS, 2 stages, 4 warps of 32x64, one per sub-core): a k-block
+  // has 4 x 8 tiles x 2 k-steps = 64 MMAs, S 64 x 32 x 2 = 4096 and D 32 x 128 x 2 = 8192 bytes.
+  const MachineConfig v100 = load_machine_config(std::string(STCSIM_SOURCE_DIR) + "/configs/v100.yaml",
+                                                 {"kernel.cta_tile.m=64", "kernel.warp_tile.m=32"});
+  const KBlockCoster v(v100, DType::fp16, mapping_of(v100, "dense"));
+  CHECK(v.copies_after_tiles());
+  KBlock vb;
+  vb.dense_mmas = 64;
+  vb.s_bytes = 4096;
+  vb.d_bytes = 8192;
+  const KBlockCost c = v.cost(vb);
+  CHECK(c.landing == 12288 / v100.arch.sm.shared_memory.bytes_per_clock);
+  // After the wait, per sub-core: a k-step's fragments, (2048 + 4096) / 2 bytes in 6 ldmatrix; then
+  // the k-step's 8 MMAs, math_queue_depth + 1 = 3 at one a cycle and 5 at the register file's pace
+  // (c.regfile for 8 MMAs); plus the wait's own issue cycle.
+  REQUIRE(v100.arch.sm.math_queue_depth == 2);
+  CHECK(c.release_tail == 1 + 6 + 3 + (5 * c.regfile + 7) / 8);
+}

@@ -58,3 +58,50 @@ TEST_CASE("a CTA without k-blocks finishes at its start, bad shapes are refused"
   CHECK_FALSE(Mainloop(7, 0, 2, 5).loads_left());
   CHECK_THROWS_AS(Mainloop(0, 1, 0, 0), Error);
 }
+
+TEST_CASE("tiles land before their MMAs and a k-block that waited for them has its writes behind it",
+          "[sm][mainloop]") {
+  Mainloop ml(0, 2, 4, 0);
+  // k-block 0: arrives at 100, lands 30 later; the tensor cores were idle, so of its 50 cycles of
+  // shared memory the 30 of writes are done: max(40, 50 - 30) = 40.
+  KBlockCost c{40, 10, 50};
+  c.landing = 30;
+  CHECK(ml.load_arrived(100, c, 0) == 170);
+  // k-block 1 arrived during k-block 0's MMAs and landed by 140: its writes shared shared memory
+  // with them, so it pays its whole 50.
+  CHECK(ml.load_arrived(110, c, 0) == 220);
+  CHECK(ml.stats().memory_stall_cycles == 130);
+  CHECK(ml.stats().smem_stall_cycles == 10);
+}
+
+TEST_CASE("with copies after the tiles, a buffer frees once the next k-block has landed and its tail issued",
+          "[sm][mainloop]") {
+  // Two stages, copies issued by the compute warps (cp.async / LDG+STS): k-block 2 goes into k-block
+  // 0's buffer, released no earlier than k-block 1's tiles landing plus the release tail.
+  Mainloop ml(0, 3, 2, 0, true);
+  KBlockCost c{100, 0, 0};
+  c.landing = 20;
+  c.release_tail = 7;
+  CHECK(ml.next_load_issue(2) == 2);
+  ml.load_issued(2);
+  CHECK(ml.next_load_issue(2) == 4);
+  ml.load_issued(4);
+  CHECK(ml.load_arrived(50, c, 0) == 170);  // lands at 70
+  // k-block 0 is priced, but its buffer's release waits for k-block 1's landing.
+  CHECK_FALSE(ml.buffer_known());
+  CHECK_THROWS_AS(ml.next_load_issue(2), Error);
+  // k-block 1 lands at 1020, long after k-block 0's MMAs: the buffer frees at 1020 + 7, and the
+  // copies take 2 cycles more.
+  CHECK(ml.load_arrived(1000, c, 0) == 1120);
+  CHECK(ml.buffer_known());
+  CHECK(ml.next_load_issue(2) == 1029);
+  ml.load_issued(1029);
+  // Without copies after tiles the buffer would have been free at k-block 0's end, 170.
+  Mainloop tma(0, 3, 2, 0);
+  tma.load_issued(0);
+  tma.load_issued(0);
+  tma.load_arrived(50, c, 0);
+  CHECK(tma.buffer_known());
+  CHECK(tma.next_load_issue(2) == 172);
+  CHECK_THROWS_AS(Mainloop(0, 1, 1, 0, true), Error);
+}
