@@ -72,9 +72,12 @@ bool KBlockCoster::copies_after_tiles() const {
   return k.global_loads != GlobalLoad::tma && k.stages >= 2;
 }
 
+std::int64_t KBlockCoster::landing_cycles(const KBlock& b) const {
+  return ceil_div(static_cast<std::int64_t>(b.s_bytes + b.d_bytes), machine_.arch.sm.shared_memory.bytes_per_clock);
+}
+
 void KBlockCoster::add_latencies(const KBlock& b, KBlockCost& c) const {
-  const auto& sc = machine_.arch.sm.shared_memory;
-  c.landing = ceil_div(static_cast<std::int64_t>(b.s_bytes + b.d_bytes), sc.bytes_per_clock);
+  c.landing = landing_cycles(b);
   if (!copies_after_tiles()) return;
   // Between the tiles landing and the previous buffer's release each sub-core issues, after the
   // wait, one k-step's fragment loads (512 bytes an ldmatrix) and one k-step's MMAs for each of its
@@ -98,9 +101,7 @@ void KBlockCoster::add_latencies(const KBlock& b, KBlockCost& c) const {
 }
 
 std::int64_t KBlockCoster::smem_cycles(const KBlock& b, std::int64_t reads) const {
-  const auto& sc = machine_.arch.sm.shared_memory;
-  const auto writes = static_cast<std::int64_t>(b.s_bytes + b.d_bytes);
-  return ceil_div(reads, sc.bytes_per_clock) * fragment_ways_ + ceil_div(writes, sc.bytes_per_clock);
+  return ceil_div(reads, machine_.arch.sm.shared_memory.bytes_per_clock) * fragment_ways_ + landing_cycles(b);
 }
 
 MmaTiles KBlockCoster::tiles_for(const CtaWork& w) const {

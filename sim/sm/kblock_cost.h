@@ -91,12 +91,14 @@ class KBlockCoster {
   // Shared-memory cycles of k-block b: `reads` fragment bytes at the conflict degree, and both tiles
   // written as they land.
   std::int64_t smem_cycles(const KBlock& b, std::int64_t reads) const;
+  // Both tiles of k-block b written into shared memory at its bytes per clock: smem_cycles' write
+  // term, and the latency of their landing.
+  std::int64_t landing_cycles(const KBlock& b) const;
   // One k-block's MMAs over the sub-core groups (unit_load's split, for k-block b alone).
   UnitLoad kblock_load(const KBlock& b, const MmaTiles& tiles) const;
   // The MMAs of each issuer (mmas_of(i)) summed over the sub-core groups the issuers run on.
   UnitLoad load_over_groups(const std::function<std::int64_t(int)>& mmas_of) const;
-  // Sets c's latencies: landing (both tiles written at the shared-memory bytes per clock) and, when
-  // copies_after_tiles, release_tail.
+  // Sets c's latencies: landing (landing_cycles) and, when copies_after_tiles, release_tail.
   void add_latencies(const KBlock& b, KBlockCost& c) const;
 
   const MachineConfig& machine_;

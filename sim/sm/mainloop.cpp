@@ -37,9 +37,7 @@ std::int64_t Mainloop::next_load_issue(std::int64_t issue_cycles) const {
   // The next load is k-block loads_issued_, or (callers that do not report issues) issued_.
   const std::int64_t kb = std::max(loads_issued_, issued_);
   if (kb < stages_) return std::max(start_, last_issue_) + issue;
-  if (issued_ <= kb - stages_ + (after_tiles_ ? 1 : 0)) {
-    throw Error("main loop: a load's buffer is asked for before its release was priced");
-  }
+  if (!release_priced(kb)) throw Error("main loop: a load's buffer is asked for before its release was priced");
   // The buffer of k-block (kb - stages) frees at its release.
   return std::max({start_, last_issue_, done_[static_cast<std::size_t>(kb % stages_)]}) + issue;
 }

@@ -85,9 +85,7 @@ class Mainloop {
   // Whether the next load's buffer is known to be free at some cycle: the k-block that held it
   // (stages loads back) has had its compute priced (load_arrived), and with copies_after_tiles the
   // k-block after it too.
-  bool buffer_known() const {
-    return loads_issued_ < stages_ || issued_ > loads_issued_ - stages_ + (after_tiles_ ? 1 : 0);
-  }
+  bool buffer_known() const { return loads_issued_ < stages_ || release_priced(loads_issued_); }
   std::int64_t loads_issued() const { return loads_issued_; }
   // The next k-block's tiles arrive at `arrival` (>= its issue cycle) and are ready cost.landing
   // later; its compute costs `cost` on tensor cores that are free from `tc_free`. Returns the cycle
@@ -99,6 +97,10 @@ class Mainloop {
   const MainloopStats& stats() const { return stats_; }
 
  private:
+  // Whether the release of the buffer load kb (>= stages) reuses is known: the k-block that held it
+  // has been priced, and with copies_after_tiles the one after it too.
+  bool release_priced(std::int64_t kb) const { return issued_ > kb - stages_ + (after_tiles_ ? 1 : 0); }
+
   std::int64_t start_;
   std::int64_t k_blocks_;
   int stages_;
